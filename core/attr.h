@@ -37,8 +37,8 @@ enum {
 };
 
 #define ATTR_PREF_DEFAULT 50
-#define ATTR_PREF_MIN 1
-#define ATTR_PREF_MAX 100
+#define ATTR_PREF_MIN	  1
+#define ATTR_PREF_MAX	  100
 
 /* An AS path: segments encoded as [type, count, asn * count] runs in asns[]
  * (type and count each take one uint32 slot). */
@@ -46,8 +46,8 @@ struct attr_aspath {
 	uint32_t refcnt;
 	uint64_t hash;
 	uint32_t nwords; /* length of words[] */
-	uint32_t hops;   /* path length for best-path (a SET counts as 1) */
-	bool has_set;    /* any AS_SET / CONFED_SET segment */
+	uint32_t hops;	 /* path length for best-path (a SET counts as 1) */
+	bool has_set;	 /* any AS_SET / CONFED_SET segment */
 	uint32_t words[];
 };
 
@@ -79,9 +79,9 @@ struct attr_opaque {
 	uint8_t bytes[];
 };
 
-#define ATTR_F_MED 0x01        /* med is set */
-#define ATTR_F_LOCALPREF 0x02  /* localpref is set */
-#define ATTR_F_ATOMIC 0x04     /* ATOMIC_AGGREGATE */
+#define ATTR_F_MED	  0x01 /* med is set */
+#define ATTR_F_LOCALPREF  0x02 /* localpref is set */
+#define ATTR_F_ATOMIC	  0x04 /* ATOMIC_AGGREGATE */
 #define ATTR_F_AGGREGATOR 0x08 /* aggregator_as/aggregator_id set */
 #define ATTR_F_ORIGINATOR 0x10 /* originator_id set */
 
@@ -90,21 +90,21 @@ struct attr_opaque {
 struct attrs {
 	uint32_t refcnt;
 	uint64_t hash;
-	uint8_t origin;     /* ATTR_ORIGIN_* */
-	uint8_t pref;       /* route-map preference 1..100, default 50 */
-	uint8_t flags;      /* ATTR_F_* */
-	uint8_t weight;     /* ECMP weight 1..255, default 1 */
+	uint8_t origin; /* ATTR_ORIGIN_* */
+	uint8_t pref;	/* route-map preference 1..100, default 50 */
+	uint8_t flags;	/* ATTR_F_* */
+	uint8_t weight; /* ECMP weight 1..255, default 1 */
 	uint32_t med;
 	uint32_t localpref;
 	uint32_t aggregator_as;
 	uint32_t aggregator_id;
 	uint32_t originator_id;
-	struct prefix nexthop; /* family NONE when absent */
-	const struct attr_aspath *aspath;   /* NULL: empty */
-	const struct attr_comms *comms;     /* NULL: none */
-	const struct attr_lcomms *lcomms;   /* NULL: none */
-	const struct attr_comms *clusters;  /* CLUSTER_LIST, in order; NULL */
-	const struct attr_opaque *opaque;   /* NULL: none */
+	struct prefix nexthop;		   /* family NONE when absent */
+	const struct attr_aspath *aspath;  /* NULL: empty */
+	const struct attr_comms *comms;	   /* NULL: none */
+	const struct attr_lcomms *lcomms;  /* NULL: none */
+	const struct attr_comms *clusters; /* CLUSTER_LIST, in order; NULL */
+	const struct attr_opaque *opaque;  /* NULL: none */
 };
 
 struct attr_store {
@@ -121,37 +121,57 @@ void attr_store_fini(struct attr_store *st, bool force);
 /* Fills a with defaults: origin IGP, pref 50, weight 1, nothing else. */
 void attr_init(struct attrs *a);
 
+/* Checks an AS path encoding: a sequence of [type, count, asn * count] runs
+ * exactly filling nwords, type ATTR_SEG_*, count 1..255 (the wire's one-octet
+ * segment length).  nwords == 0 (the empty path) is valid.  Returns 0 or
+ * -CEN_EPARSE.  Callers holding words from outside (the BGP codec) must check
+ * before attr_aspath_intern. */
+int attr_aspath_check(const uint32_t *words, uint32_t nwords);
+
 /* Interning: each returns a shared object with one reference added for the
- * caller, or NULL when out of memory.  The input is copied.  Communities are
- * sorted and deduplicated. */
+ * caller, or NULL when out of memory (only then, except attr_aspath_seq with
+ * n == 0).  The input is copied and stays the caller's.  An empty input
+ * (nwords/n/len 0) gives an interned empty object; attr_intern treats an
+ * empty part as NULL.  Communities are sorted and deduplicated.
+ * attr_aspath_intern's words must be valid (attr_aspath_check): malformed
+ * words abort, they are a caller bug. */
 const struct attr_aspath *attr_aspath_intern(struct attr_store *st,
 					     const uint32_t *words,
 					     uint32_t nwords);
-/* Convenience: a single AS_SEQUENCE of n ASNs (n == 0 gives NULL). */
+/* Convenience: a single AS_SEQUENCE of n ASNs (n == 0 gives NULL; more than
+ * 255 ASNs are split into consecutive AS_SEQUENCE segments of at most 255). */
 const struct attr_aspath *attr_aspath_seq(struct attr_store *st,
 					  const uint32_t *asns, uint32_t n);
-/* A new path: prepend asns (an AS_SEQUENCE run) to old. */
+/* A new path: prepend asns (an AS_SEQUENCE run) to old (NULL: empty).  If
+ * old starts with an AS_SEQUENCE and the merged count stays <= 255 the ASNs
+ * join that segment, otherwise they form a new leading AS_SEQUENCE segment.
+ * old keeps its reference; the result carries one for the caller. */
 const struct attr_aspath *attr_aspath_prepend(struct attr_store *st,
 					      const struct attr_aspath *old,
-					      const uint32_t *asns,
-					      uint32_t n);
-/* The leading AS_SEQUENCE ASNs, flattened: fills out (up to max), returns
- * how many the path has in all of its SEQUENCE segments.  Used by route-map
+					      const uint32_t *asns, uint32_t n);
+/* The ASNs of all AS_SEQUENCE segments in path order, flattened (SET and
+ * confederation segments skipped): fills out (up to max), returns how many
+ * there are in all, which may exceed max.  NULL is empty.  Used by route-map
  * AS conditions. */
 uint32_t attr_aspath_flat(const struct attr_aspath *ap, uint32_t *out,
 			  uint32_t max);
 const struct attr_comms *attr_comms_intern(struct attr_store *st,
 					   const uint32_t *v, uint32_t n);
+/* CLUSTER_LIST: interned like communities (same map, same struct) but kept
+ * in the given order, duplicates included. */
+const struct attr_comms *attr_clusters_intern(struct attr_store *st,
+					      const uint32_t *v, uint32_t n);
 const struct attr_lcomms *attr_lcomms_intern(struct attr_store *st,
 					     const struct attr_lcomm *v,
 					     uint32_t n);
-const struct attr_opaque *attr_opaque_intern(struct attr_store *st,
-					     const uint8_t *bytes,
-					     uint32_t len);
+const struct attr_opaque *
+attr_opaque_intern(struct attr_store *st, const uint8_t *bytes, uint32_t len);
 /* Interns a set whose parts are already interned; the set takes its own
  * references on the parts (the caller keeps its references). */
 const struct attrs *attr_intern(struct attr_store *st, const struct attrs *a);
 
+/* References; unref of NULL does nothing.  Dropping the last reference to a
+ * set frees it and drops its references on its parts. */
 void attr_ref(const struct attrs *a);
 void attr_unref(struct attr_store *st, const struct attrs *a);
 void attr_aspath_unref(struct attr_store *st, const struct attr_aspath *p);
@@ -162,7 +182,11 @@ void attr_opaque_unref(struct attr_store *st, const struct attr_opaque *o);
 /* Number of interned attribute sets (for tests and statistics). */
 size_t attr_store_count(const struct attr_store *st);
 
-/* Community helpers on interned lists (NULL is the empty list). */
+/* Community helpers on interned lists (NULL is the empty list).
+ * attr_comms_has also works on a CLUSTER_LIST; intersects and union need
+ * sorted lists (attr_comms_intern); equal compares element by element.
+ * attr_comms_union returns a reference for the caller (a or b itself when
+ * one covers the other); NULL only when out of memory. */
 bool attr_comms_has(const struct attr_comms *c, uint32_t v);
 bool attr_comms_intersects(const struct attr_comms *a,
 			   const struct attr_comms *b);
@@ -171,7 +195,9 @@ const struct attr_comms *attr_comms_union(struct attr_store *st,
 					  const struct attr_comms *a,
 					  const struct attr_comms *b);
 
-/* Formatting for listings: "65001 65002 {65003,65004}", "65000:300 ...". */
+/* Formatting for listings: "65001 65002 {65003,65004}" (confederation
+ * segments as "(65001 65002)" and "[65003,65004]"), "65000:300 65000:301";
+ * NULL or empty gives "".  Output is truncated to size; returns buf. */
 char *attr_aspath_fmt(const struct attr_aspath *p, char *buf, size_t size);
 char *attr_comms_fmt(const struct attr_comms *c, char *buf, size_t size);
 /* Parses "65000:300" (each half 0..65535) into v; 0 or -CEN_EPARSE. */

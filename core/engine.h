@@ -48,21 +48,21 @@ enum engine_state {
 /* Why a path is not Active (or, for Active, why it is not in the view). */
 #define ENGINE_REASON_MAP(X)                                                   \
 	X(NONE, "")                                                            \
-	X(STATIC_PREFERRED, "static-preferred") /* step 1 */                  \
-	X(BGP_PREFERRED, "bgp-over-static")     /* step 2 */                  \
-	X(AS_PATH, "as-path-longer")            /* step 2 */                  \
-	X(REMOTE_REGION, "remote-region")       /* step 3 */                  \
-	X(PREFERENCE, "preference")             /* step 4 */                  \
-	X(REGION_ID, "region-id")               /* step 5 */                  \
-	X(ECMP_LIMIT, "ecmp-limit")             /* beyond 8 next hops */      \
+	X(STATIC_PREFERRED, "static-preferred") /* step 1 */                   \
+	X(BGP_PREFERRED, "bgp-over-static")	/* step 2 */                   \
+	X(AS_PATH, "as-path-longer")		/* step 2 */                   \
+	X(REMOTE_REGION, "remote-region")	/* step 3 */                   \
+	X(PREFERENCE, "preference")		/* step 4 */                   \
+	X(REGION_ID, "region-id")		/* step 5 */                   \
+	X(ECMP_LIMIT, "ecmp-limit")		/* beyond 8 next hops */       \
 	X(ROUTE_MAP, "route-map-deny")                                         \
 	X(OVERFLOW, "overflow")                                                \
-	X(CONFLICT, "conflict")      /* RouterInterface static route */       \
-	X(OVERLAP, "overlap")        /* overlapping routing off */            \
-	X(VSWITCH, "vswitch-cidr")   /* inside the VPC's own vSwitch CIDR */   \
+	X(CONFLICT, "conflict")	   /* RouterInterface static route */          \
+	X(OVERLAP, "overlap")	   /* overlapping routing off */               \
+	X(VSWITCH, "vswitch-cidr") /* inside the VPC's own vSwitch CIDR */     \
 	X(HEALTH, "health-check-down")                                         \
 	X(DEFAULT_ROUTE, "default-route-prohibited")                           \
-	X(OWN_ROUTE, "own-route")    /* an attachment's own route */
+	X(OWN_ROUTE, "own-route") /* an attachment's own route */
 
 enum engine_reason {
 #define ENGINE_REASON_ENUM(name, str) ENGINE_REASON_##name,
@@ -80,9 +80,9 @@ enum engine_nh_kind {
 };
 
 struct engine_nh {
-	uint8_t kind;     /* enum engine_nh_kind */
-	uint8_t weight;   /* 1..255 */
-	const char *id;   /* attachment or region ID; owned by the engine */
+	uint8_t kind;	/* enum engine_nh_kind */
+	uint8_t weight; /* 1..255 */
+	const char *id; /* attachment or region ID; owned by the engine */
 };
 
 /* An interned next-hop group: shared, immutable, sorted by (kind, id). */
@@ -100,7 +100,7 @@ struct engine_nhg {
 struct engine_delta {
 	const char *region;
 	const char *table;
-	const char *view;        /* attachment ID, or NULL */
+	const char *view; /* attachment ID, or NULL */
 	struct prefix prefix;
 	const struct engine_nhg *nhg; /* NULL: withdrawn / override removed */
 };
@@ -113,8 +113,8 @@ typedef void (*engine_delta_cb)(const struct engine_delta *d, void *arg);
  * another region) hands to the engine. */
 struct engine_path_in {
 	const char *attachment; /* source attachment ID */
-	struct prefix peer;     /* peer address (family NONE for non-BGP) */
-	uint8_t node;           /* cluster node that learned it (0 = none) */
+	struct prefix peer;	/* peer address (family NONE for non-BGP) */
+	uint8_t node;		/* cluster node that learned it (0 = none) */
 	struct prefix prefix;
 	const struct attrs *attrs; /* interned in engine_attrs(e); the engine
 				    * takes its own reference */
@@ -126,31 +126,32 @@ struct engine_route {
 	const char *table;
 	const char *view; /* set when listing an attachment's learned routes */
 	struct prefix prefix;
-	const char *source;        /* source attachment ID */
+	const char *source;	   /* source attachment ID */
 	const char *source_region; /* region of the source attachment */
-	uint8_t source_type;       /* enum model_att_type */
-	uint8_t route_type;        /* enum model_route_type (CEN if remote) */
-	uint8_t origin_type;       /* route type at its source */
-	bool table_static;         /* a static route of the table */
+	uint8_t source_type;	   /* enum model_att_type */
+	uint8_t route_type;	   /* enum model_route_type (CEN if remote) */
+	uint8_t origin_type;	   /* route type at its source */
+	bool table_static;	   /* a static route of the table */
 	struct prefix peer;
 	uint8_t node;
-	const struct attrs *attrs; /* after RegionIn (and RegionOut for views) */
+	/* attributes after RegionIn (and RegionOut for views) */
+	const struct attrs *attrs;
 	const struct engine_nhg *nhg; /* this path's next hop */
-	uint8_t state;             /* enum engine_state */
-	uint8_t reason;            /* enum engine_reason */
-	uint8_t rmap_priority;     /* for ROUTE_MAP: the denying entry */
+	uint8_t state;		      /* enum engine_state */
+	uint8_t reason;		      /* enum engine_reason */
+	uint8_t rmap_priority;	      /* for ROUTE_MAP: the denying entry */
 };
 
 typedef int (*engine_route_cb)(const struct engine_route *r, void *arg);
 
 struct engine_stats {
-	size_t paths;       /* path objects over all tables */
-	size_t prefixes;    /* table entries with at least one path */
-	size_t attr_sets;   /* interned attribute sets */
-	size_t nhgs;        /* interned next-hop groups */
-	size_t overrides;   /* per-attachment view overrides */
-	size_t jobs;        /* queued jobs */
-	size_t bytes;       /* memory held by the RIB's slabs and stores */
+	size_t paths;	  /* path objects over all tables */
+	size_t prefixes;  /* table entries with at least one path */
+	size_t attr_sets; /* interned attribute sets */
+	size_t nhgs;	  /* interned next-hop groups */
+	size_t overrides; /* per-attachment view overrides */
+	size_t jobs;	  /* queued jobs */
+	size_t bytes;	  /* memory held by the RIB's slabs and stores */
 };
 
 /* engine.c */

@@ -41,16 +41,25 @@ cen_errf(struct cen_err *err, int code, const char *fmt, ...)
 int
 cen_err_prefix(struct cen_err *err, const char *fmt, ...)
 {
-	char head[CEN_ERRMSG_SIZE], tail[CEN_ERRMSG_SIZE];
+	char head[CEN_ERRMSG_SIZE];
+	size_t hl, tl;
 	va_list ap;
+	int n;
 
 	if (err == NULL)
 		return 0;
 	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
+	n = vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
-	memcpy(tail, err->msg, sizeof(tail));
-	snprintf(err->msg, sizeof(err->msg), "%s%s", head, tail);
+	if (n < 0)
+		return err->code;
+	hl = strlen(head);
+	tl = strlen(err->msg);
+	if (hl + tl + 1 > sizeof(err->msg))
+		tl = sizeof(err->msg) - hl - 1;
+	memmove(err->msg + hl, err->msg, tl);
+	memcpy(err->msg, head, hl);
+	err->msg[hl + tl] = '\0';
 	return err->code;
 }
 

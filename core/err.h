@@ -16,7 +16,7 @@
 	X(RANGE, "value out of range")                                         \
 	X(NOENT, "no such object")                                             \
 	X(EXIST, "object already exists")                                      \
-	X(CONFLICT, "conflicts with existing configuration")                  \
+	X(CONFLICT, "conflicts with existing configuration")                   \
 	X(INUSE, "object is in use")                                           \
 	X(PARSE, "parse error")                                                \
 	X(TOOBIG, "too many items")                                            \
@@ -39,8 +39,8 @@ enum {
 #define CEN_ERRMSG_SIZE 4096
 
 struct cen_err {
-	int code;                   /* negative CEN_E* or 0 */
-	char msg[CEN_ERRMSG_SIZE];  /* human-readable, names the field */
+	int code;		   /* negative CEN_E* or 0 */
+	char msg[CEN_ERRMSG_SIZE]; /* human-readable, names the field */
 };
 
 /* err.c */

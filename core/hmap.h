@@ -45,7 +45,7 @@ void *hmap_del(struct hmap *m, uint64_t hash, const void *key);
 bool hmap_next(const struct hmap *m, size_t *iter, const void **key,
 	       void **val);
 
-/* Hash helpers (xxHash64). */
+/* Hash helpers (XXH3, 64-bit). */
 uint64_t hmap_hash_bytes(const void *p, size_t n, uint64_t seed);
 uint64_t hmap_hash_str(const char *s);
 

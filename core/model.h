@@ -23,17 +23,18 @@
 #include "err.h"
 #include "prefix.h"
 
-#define MODEL_ID_MAX 64        /* IDs are 1..63 characters of [A-Za-z0-9._-] */
-#define MODEL_LIST_MAX 32      /* route-map condition lists */
-#define MODEL_PEERS_MAX 8      /* BGP peers per attachment */
-#define MODEL_NODES_MAX 8      /* cluster nodes per peer */
-#define MODEL_ECMP_MAX 8       /* next hops per ECMP group */
-#define MODEL_PREPEND_MAX 32   /* AS path prepend */
-#define MODEL_NEXTHOPS_MAX 8   /* next hops of a table static route */
-#define MODEL_ASN_DEFAULT 45104
-#define MODEL_ASN_RESERVED 65025
+/* IDs are 1..63 characters of [A-Za-z0-9._-] */
+#define MODEL_ID_MAX		  64
+#define MODEL_LIST_MAX		  32 /* route-map condition lists */
+#define MODEL_PEERS_MAX		  8  /* BGP peers per attachment */
+#define MODEL_NODES_MAX		  8  /* cluster nodes per peer */
+#define MODEL_ECMP_MAX		  8  /* next hops per ECMP group */
+#define MODEL_PREPEND_MAX	  32 /* AS path prepend */
+#define MODEL_NEXTHOPS_MAX	  8  /* next hops of a table static route */
+#define MODEL_ASN_DEFAULT	  45104
+#define MODEL_ASN_RESERVED	  65025
 #define MODEL_ROUTE_QUOTA_DEFAULT 110 /* BGP max-prefix per peer */
-#define MODEL_HOLD_DEFAULT 90
+#define MODEL_HOLD_DEFAULT	  90
 
 typedef char model_id[MODEL_ID_MAX];
 
@@ -50,19 +51,19 @@ enum model_route_type {
 	MODEL_RT_UNSPECIFIED = 0,
 	MODEL_RT_SYSTEM, /* a VPC's vSwitch CIDR */
 	MODEL_RT_CUSTOM, /* static, entered by an admin */
-	MODEL_RT_BGP,    /* learned from a BGP peer */
-	MODEL_RT_CEN,    /* learned from another region (route-map matching) */
+	MODEL_RT_BGP,	 /* learned from a BGP peer */
+	MODEL_RT_CEN,	 /* learned from another region (route-map matching) */
 };
 
 /* Next-hop kinds of custom/static routes. */
 enum model_nh_type {
 	MODEL_NH_UNSPECIFIED = 0,
-	MODEL_NH_ATTACHMENT,         /* an attachment of the CEN (by ID) */
-	MODEL_NH_ENI,                /* an elastic interface inside a VPC */
-	MODEL_NH_INSTANCE,           /* an instance inside a VPC */
-	MODEL_NH_ROUTER_INTERFACE,   /* an older peering connection */
+	MODEL_NH_ATTACHMENT,	   /* an attachment of the CEN (by ID) */
+	MODEL_NH_ENI,		   /* an elastic interface inside a VPC */
+	MODEL_NH_INSTANCE,	   /* an instance inside a VPC */
+	MODEL_NH_ROUTER_INTERFACE, /* an older peering connection */
 	MODEL_NH_PHYSICAL_CONNECTION,
-	MODEL_NH_VPC,                /* a VPC attachment (by attachment ID) */
+	MODEL_NH_VPC, /* a VPC attachment (by attachment ID) */
 	MODEL_NH_BLACKHOLE,
 };
 
@@ -96,16 +97,17 @@ enum model_comm_mode {
 
 struct model_cen {
 	model_id id;
-	bool overlapping_routes; /* default true; cannot go from true to false */
-	uint32_t asn;            /* default 45104 */
-	int line;                /* source line (0: not from a file) */
+	/* default true; cannot go from true to false */
+	bool overlapping_routes;
+	uint32_t asn; /* default 45104 */
+	int line;     /* source line (0: not from a file) */
 };
 
 struct model_table {
 	model_id id;
 	model_id region;
-	bool system;            /* exactly one system table per region */
-	uint32_t max_routes;    /* prefix quota; 0 = unlimited */
+	bool system;		/* exactly one system table per region */
+	uint32_t max_routes;	/* prefix quota; 0 = unlimited */
 	bool multi_region_ecmp; /* ECMP across regions (stops before step 5) */
 	int line;
 };
@@ -151,15 +153,15 @@ struct model_pc {
 
 struct model_peer {
 	struct prefix address; /* host prefix */
-	uint32_t asn;          /* 1..4294967295, not 65025 */
+	uint32_t asn;	       /* 1..4294967295, not 65025 */
 	uint8_t nodes[MODEL_NODES_MAX];
 	uint8_t nnodes;
-	char md5_key[81]; /* empty: none; at most 80 characters */
+	char md5_key[81];     /* empty: none; at most 80 characters */
 	uint16_t hold_time_s; /* 0 or 3..65535, default 90 */
 	uint32_t route_quota; /* max-prefix, default 110 */
 	bool passive;
-	uint16_t port; /* default 179 */
-	bool ipv4, ipv6; /* families; default ipv4 only */
+	uint16_t port;	      /* default 179 */
+	bool ipv4, ipv6;      /* families; default ipv4 only */
 	uint8_t ttl_security; /* GTSM hops; 0 = off */
 	int line;
 };
@@ -168,17 +170,17 @@ struct model_health {
 	bool enabled;
 	struct prefix source_ip; /* default 100.96.0.1 + index */
 	struct prefix target_ip; /* default the attachment's peer_ip */
-	uint8_t interval_s;      /* 2 or 3, default 2 */
-	uint8_t threshold;       /* 3..8, default 8 */
-	bool change_route;       /* default true */
+	uint8_t interval_s;	 /* 2 or 3, default 2 */
+	uint8_t threshold;	 /* 3..8, default 8 */
+	bool change_route;	 /* default true */
 };
 
 struct model_attachment {
 	model_id id;
 	uint8_t type; /* enum model_att_type */
 	model_id region;
-	model_id route_table;                   /* association; "" = system */
-	model_id propagate[MODEL_LIST_MAX];     /* none given = association */
+	model_id route_table;		    /* association; "" = system */
+	model_id propagate[MODEL_LIST_MAX]; /* none given = association */
 	uint8_t npropagate;
 	bool propagate_set; /* propagate given explicitly (may be empty) */
 
@@ -192,10 +194,10 @@ struct model_attachment {
 
 	/* VBR */
 	model_id physical_connection;
-	uint16_t vlan;           /* 1..2999 */
-	uint32_t bandwidth_mbps; /* 2..speed */
-	struct prefix local_ip;  /* with its length, e.g. 10.10.10.1/30 */
-	struct prefix peer_ip;   /* host */
+	uint16_t vlan;		  /* 1..2999 */
+	uint32_t bandwidth_mbps;  /* 2..speed */
+	struct prefix local_ip;	  /* with its length, e.g. 10.10.10.1/30 */
+	struct prefix peer_ip;	  /* host */
 	bool allow_default_route; /* default true; false: 0/0 is Prohibited */
 
 	/* VBR, VPN, CCN */
@@ -207,9 +209,9 @@ struct model_attachment {
 
 struct model_rmap {
 	model_id region;
-	uint8_t direction; /* enum model_dir */
+	uint8_t direction;    /* enum model_dir */
 	model_id route_table; /* "" = the region's system table */
-	uint8_t priority;     /* 1..100, unique per (region, direction, table) */
+	uint8_t priority; /* 1..100, unique per (region, direction, table) */
 	int line;
 
 	/* conditions; an empty list matches everything */
@@ -231,7 +233,7 @@ struct model_rmap {
 	uint8_t ndst_types;
 	struct prefix cidrs[MODEL_LIST_MAX];
 	uint8_t ncidrs;
-	uint8_t cidr_mode; /* enum model_match_mode */
+	uint8_t cidr_mode;		     /* enum model_match_mode */
 	uint8_t route_types[MODEL_LIST_MAX]; /* enum model_route_type */
 	uint8_t nroute_types;
 	uint32_t asns[MODEL_LIST_MAX];
@@ -243,7 +245,7 @@ struct model_rmap {
 	uint8_t families; /* MODEL_AF_* bits; 0 = both */
 
 	/* action */
-	uint8_t action;        /* enum model_action */
+	uint8_t action;	       /* enum model_action */
 	uint8_t next_priority; /* 0 = none; else > priority */
 	uint8_t set_pref;      /* 0 = unchanged; else 1..100 */
 	uint8_t set_comm_mode; /* enum model_comm_mode */
@@ -301,6 +303,8 @@ void model_table_defaults(struct model_table *t);
 void model_attachment_defaults(struct model_attachment *a);
 void model_peer_defaults(struct model_peer *p);
 void model_rmap_defaults(struct model_rmap *r);
+/* Weight 1, the rest zero. */
+void model_nexthop_defaults(struct model_nexthop *nh);
 
 /* Validates everything that can be checked from the model alone; reports
  * every error (cen_err_add), each prefixed with "line N: " when the object

@@ -22,7 +22,7 @@ enum {
 
 struct prefix {
 	uint8_t family; /* PREFIX_AF_INET or PREFIX_AF_INET6 */
-	uint8_t len;    /* 0..32 or 0..128 */
+	uint8_t len;	/* 0..32 or 0..128 */
 	uint8_t pad[2];
 	union {
 		uint8_t v6[16];

@@ -33,7 +33,9 @@ struct trie {
 };
 
 /* Called by walks; return non-zero to stop the walk early (the value is
- * returned by the walk function). */
+ * returned by the walk function).  In trie_walk, trie_walk_longer and
+ * trie_walk_shorter the callback may delete the prefix it is visiting but
+ * must not otherwise insert or delete; trie_walk_from allows both. */
 typedef int (*trie_walk_cb)(const struct prefix *p, void *payload, void *arg);
 
 /* trie.c */
@@ -43,7 +45,9 @@ void trie_init(struct trie *t, uint8_t family, size_t payload_size);
 void trie_fini(struct trie *t);
 
 /* Returns the payload of p, creating it (zeroed) if absent; *created tells
- * which (may be NULL).  NULL when out of memory. */
+ * which (may be NULL).  NULL when out of memory.  p must be of the trie's
+ * family (a caller bug aborts); lookups, deletes and walks treat a prefix of
+ * another family as absent.  Host bits past p->len are ignored. */
 void *trie_get(struct trie *t, const struct prefix *p, bool *created);
 /* Returns the payload of exactly p, or NULL. */
 void *trie_find(const struct trie *t, const struct prefix *p);
@@ -66,12 +70,18 @@ int trie_walk_shorter(const struct trie *t, const struct prefix *p,
 /* Every stored prefix, in order. */
 int trie_walk(const struct trie *t, trie_walk_cb cb, void *arg);
 
+/* Bytes held from the system by the trie's nodes (both slabs). */
+size_t trie_bytes(const struct trie *t);
+/* Bytes per node: with payload (full) or glue. */
+size_t trie_node_size(const struct trie *t, bool full);
+
 /* Resumable ordered walk over the prefixes inside `within` (NULL: all).
  * Starts after *cursor (or at the beginning when *started is false), visits
- * at most budget prefixes, updates *cursor/*started, and returns the number
+ * at most budget prefixes, updates *cursor and *started, and returns the number
  * visited; a return below budget means the walk is complete.  The callback
  * may insert or delete prefixes other than the one it is visiting, and may
- * delete the visited one. */
+ * delete the visited one.  A non-zero callback return ends the slice after
+ * that prefix (it counts as visited and the cursor is left on it). */
 size_t trie_walk_from(struct trie *t, const struct prefix *within,
 		      struct prefix *cursor, bool *started, size_t budget,
 		      trie_walk_cb cb, void *arg);

@@ -1,0 +1,1579 @@
+/*
+ * model_yaml.c - the declarative configuration file: YAML to struct model
+ * and back (model_yaml.h; the format is examples/hybrid.yaml's).
+ *
+ * Parsing runs libyaml's event parser once to build a small tree of nodes,
+ * each with its source line, then walks the tree with one function per kind
+ * of object.  The walk never stops at the first problem: every one is
+ * reported through cen_err_add as "line N: PATH: what is wrong", so one run
+ * shows everything to fix.  Only structure is checked here (field names,
+ * value types, C type ranges, list capacities, prefix syntax); the rules of
+ * ROUTING.md are model_validate's.
+ *
+ * Emitting writes the same format and leaves out fields at their defaults,
+ * so that parsing the output gives back an equal model.
+ *
+ * model_yaml_load_file, at the end of the file, is the only I/O.
+ */
+#include "model_yaml.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "prefix.h"
+
+/* ------------------------------------------------------------------------
+ * The node tree.  Nodes live in one array and refer to each other by index,
+ * so building and freeing it never recurses, however deep the input.
+ */
+
+enum {
+	YN_SCALAR,
+	YN_SEQ,
+	YN_MAP,
+	YN_ALIAS,
+};
+
+#define YN_NONE (-1)
+#define YN_DEPTH_MAX 64   /* the format nests 8 deep; more is a mistake */
+#define YPATH_MAX 512     /* field path in messages */
+#define YVAL_SHOW 48      /* characters of a bad value quoted in messages */
+#define YFILE_MAX (64u << 20)
+
+struct ynode {
+	uint8_t kind;
+	bool plain;   /* scalar written without quotes */
+	int line;     /* 1-based */
+	char *str;    /* scalar value (NUL-terminated) or alias name */
+	size_t len;
+	int first;    /* children: list items, or mapping keys and values */
+	int last;     /* alternating */
+	int next;     /* next sibling */
+	size_t nkids;
+};
+
+struct ytree {
+	struct ynode *v;
+	size_t n, cap;
+	int root;
+};
+
+/* The parse of one document. */
+struct ctx {
+	struct ytree t;
+	struct model *m;
+	struct cen_err *err;
+	int rc; /* first error's code */
+	char path[YPATH_MAX];
+	size_t plen;
+	size_t tables_cap, troutes_cap;
+};
+
+static const struct ynode *
+node(const struct ctx *c, int i)
+{
+	return &c->t.v[i];
+}
+
+static void
+tree_free(struct ytree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->v[i].str);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ------------------------------------------------------------------------
+ * Error reporting.
+ */
+
+static int
+mark_line(const yaml_mark_t *mark)
+{
+	return mark->line >= INT_MAX ? INT_MAX : (int)mark->line + 1;
+}
+
+static void
+vreport(struct ctx *c, int line, int code, bool with_path, const char *fmt,
+	va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (c->rc == 0)
+		c->rc = code;
+	if (with_path && c->plen > 0)
+		cen_err_add(c->err, code, "line %d: %s: %s", line, c->path, msg);
+	else
+		cen_err_add(c->err, code, "line %d: %s", line, msg);
+}
+
+/* An error about the document as a whole, at a line. */
+static void __attribute__((format(printf, 4, 5)))
+lerr(struct ctx *c, int line, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, line, code, false, fmt, ap);
+	va_end(ap);
+}
+
+/* An error about node y, named by the current field path. */
+static void __attribute__((format(printf, 4, 5)))
+ferr(struct ctx *c, const struct ynode *y, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, y->line, code, true, fmt, ap);
+	va_end(ap);
+}
+
+static void
+nomem(struct ctx *c, int line)
+{
+	lerr(c, line, -CEN_ENOMEM, "out of memory");
+}
+
+/* Copies s[0..len) into buf as a readable, bounded quotation body. */
+static char *
+show(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 8 < size; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (i == YVAL_SHOW) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch == '"' || ch == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static bool
+is_null(const struct ynode *y)
+{
+	if (y->kind != YN_SCALAR || !y->plain)
+		return false;
+	return y->len == 0 || strcmp(y->str, "~") == 0 ||
+	       strcmp(y->str, "null") == 0 || strcmp(y->str, "Null") == 0 ||
+	       strcmp(y->str, "NULL") == 0;
+}
+
+/* What a node is, for "expected X, got Y". */
+static char *
+describe(const struct ynode *y, char *buf, size_t size)
+{
+	char v[YVAL_SHOW * 4 + 8];
+
+	switch (y->kind) {
+	case YN_SEQ:
+		snprintf(buf, size, "a list");
+		break;
+	case YN_MAP:
+		snprintf(buf, size, "a mapping");
+		break;
+	case YN_ALIAS:
+		snprintf(buf, size,
+			 "the alias *%s (aliases are not supported)",
+			 show(y->str, y->len, v, sizeof(v)));
+		break;
+	default:
+		if (is_null(y))
+			snprintf(buf, size, "nothing (null)");
+		else
+			snprintf(buf, size, "%s\"%s\"",
+				 y->plain ? "" : "the quoted string ",
+				 show(y->str, y->len, v, sizeof(v)));
+		break;
+	}
+	return buf;
+}
+
+/* ------------------------------------------------------------------------
+ * Building the tree from libyaml events.
+ */
+
+static int
+tree_add(struct ctx *c, int parent, uint8_t kind, const yaml_mark_t *mark)
+{
+	struct ytree *t = &c->t;
+	struct ynode *y;
+	int idx;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct ynode *v;
+
+		if (cap > INT_MAX)
+			return -CEN_ENOMEM;
+		v = realloc(t->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -CEN_ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	idx = (int)t->n++;
+	y = &t->v[idx];
+	memset(y, 0, sizeof(*y));
+	y->kind = kind;
+	y->line = mark_line(mark);
+	y->first = y->last = y->next = YN_NONE;
+	if (parent == YN_NONE) {
+		t->root = idx;
+	} else {
+		struct ynode *p = &t->v[parent];
+
+		if (p->last == YN_NONE)
+			p->first = idx;
+		else
+			t->v[p->last].next = idx;
+		p->last = idx;
+		p->nkids++;
+	}
+	return idx;
+}
+
+static int
+tree_add_text(struct ctx *c, int parent, uint8_t kind, const yaml_mark_t *mark,
+	      const unsigned char *s, size_t len)
+{
+	struct ynode *y;
+	char *str;
+	int idx;
+
+	str = malloc(len + 1);
+	if (str == NULL)
+		return -CEN_ENOMEM;
+	memcpy(str, s, len);
+	str[len] = '\0';
+	idx = tree_add(c, parent, kind, mark);
+	if (idx < 0) {
+		free(str);
+		return idx;
+	}
+	y = &c->t.v[idx];
+	y->str = str;
+	y->len = len;
+	return idx;
+}
+
+/* Line of a reader error, which libyaml gives as a byte offset. */
+static int
+offset_line(const char *buf, size_t len, size_t off)
+{
+	size_t i;
+	int line = 1;
+
+	for (i = 0; i < off && i < len; i++)
+		if (buf[i] == '\n' && line < INT_MAX)
+			line++;
+	return line;
+}
+
+static void
+syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf,
+	     size_t len)
+{
+	const char *problem = p->problem ? p->problem : "invalid YAML";
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		nomem(c, 1);
+		break;
+	case YAML_READER_ERROR:
+		lerr(c, offset_line(buf, len, p->problem_offset), -CEN_EPARSE,
+		     "byte %zu: %s", p->problem_offset + 1, problem);
+		break;
+	default:
+		if (p->context != NULL)
+			lerr(c, mark_line(&p->problem_mark), -CEN_EPARSE,
+			     "column %zu: %s (%s at line %d)",
+			     p->problem_mark.column + 1, problem, p->context,
+			     mark_line(&p->context_mark));
+		else
+			lerr(c, mark_line(&p->problem_mark), -CEN_EPARSE,
+			     "column %zu: %s", p->problem_mark.column + 1,
+			     problem);
+		break;
+	}
+}
+
+/* Builds c->t from buf; 0, or an error already reported. */
+static int
+tree_build(struct ctx *c, const char *buf, size_t len)
+{
+	int stack[YN_DEPTH_MAX];
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, ndocs = 0, rc = 0, idx;
+	bool done = false;
+
+	c->t.root = YN_NONE;
+	if (!yaml_parser_initialize(&p)) {
+		nomem(c, 1);
+		return -CEN_ENOMEM;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (!done && rc == 0) {
+		int parent = depth > 0 ? stack[depth - 1] : YN_NONE;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(c, &p, buf, len);
+			rc = c->rc;
+			break;
+		}
+		idx = 0;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++ndocs > 1) {
+				lerr(c, mark_line(&ev.start_mark), -CEN_EPARSE,
+				     "a second YAML document; a file holds one");
+				rc = c->rc;
+			}
+			break;
+		case YAML_SCALAR_EVENT:
+			idx = tree_add_text(c, parent, YN_SCALAR,
+					    &ev.start_mark,
+					    ev.data.scalar.value,
+					    ev.data.scalar.length);
+			if (idx >= 0)
+				c->t.v[idx].plain = ev.data.scalar.style ==
+						    YAML_PLAIN_SCALAR_STYLE;
+			break;
+		case YAML_ALIAS_EVENT: {
+			const unsigned char *a = ev.data.alias.anchor;
+
+			idx = tree_add_text(c, parent, YN_ALIAS,
+					    &ev.start_mark, a,
+					    strlen((const char *)a));
+			break;
+		}
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth == YN_DEPTH_MAX) {
+				lerr(c, mark_line(&ev.start_mark), -CEN_EPARSE,
+				     "nested deeper than %d levels",
+				     YN_DEPTH_MAX);
+				rc = c->rc;
+				break;
+			}
+			idx = tree_add(c, parent,
+				       ev.type == YAML_SEQUENCE_START_EVENT
+					       ? YN_SEQ
+					       : YN_MAP,
+				       &ev.start_mark);
+			if (idx >= 0)
+				stack[depth++] = idx;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		if (idx < 0) {
+			nomem(c, mark_line(&ev.start_mark));
+			rc = idx;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Field paths: "attachments[3] (vbr-dc-1).bgp.peers[0].asn".
+ */
+
+static void __attribute__((format(printf, 2, 3)))
+path_add(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->plen + 1 >= sizeof(c->path))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		c->plen += (size_t)n;
+	if (c->plen >= sizeof(c->path))
+		c->plen = sizeof(c->path) - 1;
+}
+
+static void
+path_trunc(struct ctx *c, size_t len)
+{
+	c->plen = len;
+	c->path[len] = '\0';
+}
+
+static void
+path_field(struct ctx *c, const char *name)
+{
+	path_add(c, c->plen > 0 ? ".%s" : "%s", name);
+}
+
+/* The scalar value of key `name` in mapping y, or NULL. */
+static const struct ynode *
+map_get(const struct ctx *c, const struct ynode *y, const char *name)
+{
+	int i;
+
+	if (y->kind != YN_MAP)
+		return NULL;
+	for (i = y->first; i != YN_NONE; i = node(c, node(c, i)->next)->next) {
+		const struct ynode *k = node(c, i);
+
+		if (k->next == YN_NONE)
+			break;
+		if (k->kind == YN_SCALAR && strcmp(k->str, name) == 0)
+			return node(c, k->next);
+	}
+	return NULL;
+}
+
+/* "[i]", plus " (id)" or " (prefix)" when the item has one. */
+static void
+path_item(struct ctx *c, size_t i, const struct ynode *item)
+{
+	const struct ynode *label;
+	char v[YVAL_SHOW * 4 + 8];
+
+	path_add(c, "[%zu]", i);
+	label = map_get(c, item, "id");
+	if (label == NULL)
+		label = map_get(c, item, "prefix");
+	if (label != NULL && label->kind == YN_SCALAR && !is_null(label))
+		path_add(c, " (%s)", show(label->str, label->len, v, sizeof(v)));
+}
+
+/* ------------------------------------------------------------------------
+ * Typed values.  Each getter reports its own errors and returns whether it
+ * stored a value.
+ */
+
+static bool
+want_scalar(struct ctx *c, const struct ynode *y, const char *what)
+{
+	char d[YVAL_SHOW * 4 + 64];
+
+	if (y->kind == YN_SCALAR)
+		return true;
+	ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
+	     describe(y, d, sizeof(d)));
+	return false;
+}
+
+/* A scalar that is text: not null, no NUL inside. */
+static bool
+want_text(struct ctx *c, const struct ynode *y, const char *what)
+{
+	char d[YVAL_SHOW * 4 + 64];
+
+	if (!want_scalar(c, y, what))
+		return false;
+	if (is_null(y) || memchr(y->str, '\0', y->len) != NULL) {
+		ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
+		     describe(y, d, sizeof(d)));
+		return false;
+	}
+	return true;
+}
+
+static bool
+get_str(struct ctx *c, const struct ynode *y, char *dst, size_t cap)
+{
+	if (!want_scalar(c, y, "a string"))
+		return false;
+	if (is_null(y)) {
+		ferr(c, y, -CEN_EPARSE,
+		     "expected a string, got nothing (null); write \"\" for "
+		     "an empty one");
+		return false;
+	}
+	if (memchr(y->str, '\0', y->len) != NULL) {
+		ferr(c, y, -CEN_EPARSE, "contains a NUL character");
+		return false;
+	}
+	if (y->len >= cap) {
+		ferr(c, y, -CEN_ERANGE, "%zu characters long, at most %zu",
+		     y->len, cap - 1);
+		return false;
+	}
+	memcpy(dst, y->str, y->len + 1);
+	return true;
+}
+
+static bool
+get_id(struct ctx *c, const struct ynode *y, char *dst)
+{
+	return get_str(c, y, dst, MODEL_ID_MAX);
+}
+
+/* An integer in 0..max; `range` is the field's documented range, for
+ * messages.  Only plain decimal scalars are integers. */
+static bool
+get_uint(struct ctx *c, const struct ynode *y, uint64_t max,
+	 const char *range, uint64_t *out)
+{
+	char what[64], d[YVAL_SHOW * 4 + 64];
+	const char *s = y->str;
+	bool neg = false, over = false;
+	uint64_t v = 0;
+	size_t i = 0;
+
+	snprintf(what, sizeof(what), "an integer %s", range);
+	if (!want_scalar(c, y, what))
+		return false;
+	if (!y->plain)
+		goto bad;
+	if (i < y->len && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i == y->len)
+		goto bad;
+	for (; i < y->len; i++) {
+		unsigned dig = (unsigned)(s[i] - '0');
+
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		if (v > (UINT64_MAX - dig) / 10)
+			over = true;
+		else
+			v = v * 10 + dig;
+	}
+	if (over || (neg && v != 0) || v > max) {
+		ferr(c, y, -CEN_ERANGE, "%s out of range %s",
+		     show(y->str, y->len, d, sizeof(d)), range);
+		return false;
+	}
+	*out = v;
+	return true;
+bad:
+	ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
+	     describe(y, d, sizeof(d)));
+	return false;
+}
+
+static void
+get_u8(struct ctx *c, const struct ynode *y, const char *range, uint8_t *out)
+{
+	uint64_t v;
+
+	if (get_uint(c, y, UINT8_MAX, range, &v))
+		*out = (uint8_t)v;
+}
+
+static void
+get_u16(struct ctx *c, const struct ynode *y, const char *range,
+	uint16_t *out)
+{
+	uint64_t v;
+
+	if (get_uint(c, y, UINT16_MAX, range, &v))
+		*out = (uint16_t)v;
+}
+
+static void
+get_u32(struct ctx *c, const struct ynode *y, const char *range,
+	uint32_t *out)
+{
+	uint64_t v;
+
+	if (get_uint(c, y, UINT32_MAX, range, &v))
+		*out = (uint32_t)v;
+}
+
+static void
+get_u64(struct ctx *c, const struct ynode *y, const char *range,
+	uint64_t *out)
+{
+	get_uint(c, y, UINT64_MAX, range, out);
+}
+
+static void
+get_bool(struct ctx *c, const struct ynode *y, bool *out)
+{
+	static const char *const t[] = {"true", "True", "TRUE"};
+	static const char *const f[] = {"false", "False", "FALSE"};
+	char d[YVAL_SHOW * 4 + 64];
+	size_t i;
+
+	if (!want_scalar(c, y, "true or false"))
+		return;
+	for (i = 0; y->plain && i < 3; i++) {
+		if (strcmp(y->str, t[i]) == 0) {
+			*out = true;
+			return;
+		}
+		if (strcmp(y->str, f[i]) == 0) {
+			*out = false;
+			return;
+		}
+	}
+	ferr(c, y, -CEN_EPARSE, "expected true or false, got %s",
+	     describe(y, d, sizeof(d)));
+}
+
+/* An enum of model.h, by the names of its model_*_str. */
+struct yenum {
+	uint8_t (*parse)(const char *s);
+	const char *(*str)(uint8_t v);
+	uint8_t last;
+};
+
+static const struct yenum E_ATT = {model_att_type_parse, model_att_type_str,
+				   MODEL_ATT_CCN};
+static const struct yenum E_RT = {model_route_type_parse,
+				  model_route_type_str, MODEL_RT_CEN};
+static const struct yenum E_NH = {model_nh_type_parse, model_nh_type_str,
+				  MODEL_NH_BLACKHOLE};
+static const struct yenum E_DIR = {model_dir_parse, model_dir_str,
+				   MODEL_DIR_OUT};
+static const struct yenum E_ACTION = {model_action_parse, model_action_str,
+				      MODEL_ACTION_DENY};
+static const struct yenum E_MATCH = {model_match_mode_parse,
+				     model_match_mode_str,
+				     MODEL_MATCH_COMPLETE};
+static const struct yenum E_COMM = {model_comm_mode_parse,
+				    model_comm_mode_str, MODEL_COMM_REPLACE};
+
+static void
+get_enum(struct ctx *c, const struct ynode *y, const struct yenum *e,
+	 uint8_t *out)
+{
+	char what[256], d[YVAL_SHOW * 4 + 64];
+	size_t o;
+	uint8_t v;
+
+	o = (size_t)snprintf(what, sizeof(what), "one of");
+	for (v = 1; v <= e->last && o < sizeof(what); v++)
+		o += (size_t)snprintf(what + o, sizeof(what) - o, "%s %s",
+				      v > 1 ? "," : "", e->str(v));
+	if (!want_text(c, y, what))
+		return;
+	v = e->parse(y->str);
+	if (v == 0 || v > e->last) {
+		ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
+		     describe(y, d, sizeof(d)));
+		return;
+	}
+	*out = v;
+}
+
+static void
+get_family(struct ctx *c, const struct ynode *y, uint8_t *out)
+{
+	static const char what[] = "one of IPv4, IPv6, both";
+	char d[YVAL_SHOW * 4 + 64];
+
+	if (!want_text(c, y, what))
+		return;
+	if (strcasecmp(y->str, "IPv4") == 0)
+		*out = MODEL_AF_V4;
+	else if (strcasecmp(y->str, "IPv6") == 0)
+		*out = MODEL_AF_V6;
+	else if (strcasecmp(y->str, "both") == 0)
+		*out = MODEL_AF_V4 | MODEL_AF_V6;
+	else
+		ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
+		     describe(y, d, sizeof(d)));
+}
+
+/* A prefix; host bits past the length are an error. */
+static bool
+get_prefix(struct ctx *c, const struct ynode *y, struct prefix *out)
+{
+	char v[YVAL_SHOW * 4 + 8], canon[PREFIX_STRLEN];
+	struct prefix p;
+
+	if (!want_text(c, y, "a prefix"))
+		return false;
+	if (prefix_parse(&p, y->str, true) == 0) {
+		*out = p;
+		return true;
+	}
+	if (strchr(y->str, '/') != NULL && prefix_parse(&p, y->str, false) == 0)
+		ferr(c, y, -CEN_EPARSE,
+		     "invalid prefix \"%s\": host bits set past /%u (the "
+		     "network is %s)",
+		     show(y->str, y->len, v, sizeof(v)), p.len,
+		     prefix_fmt(&p, canon, sizeof(canon)));
+	else
+		ferr(c, y, -CEN_EPARSE, "invalid prefix \"%s\"",
+		     show(y->str, y->len, v, sizeof(v)));
+	return false;
+}
+
+/* A host address: bare, or with the family's full length. */
+static void
+get_addr(struct ctx *c, const struct ynode *y, struct prefix *out)
+{
+	char v[YVAL_SHOW * 4 + 8];
+	struct prefix p;
+
+	if (!want_text(c, y, "an IP address"))
+		return;
+	if (prefix_parse(&p, y->str, true) < 0 ||
+	    p.len != prefix_maxlen(p.family)) {
+		ferr(c, y, -CEN_EPARSE, "expected an IP address, got \"%s\"",
+		     show(y->str, y->len, v, sizeof(v)));
+		return;
+	}
+	*out = p;
+}
+
+/* An interface address "10.10.10.1/30": the address keeps its host bits.
+ * A bare address is a host prefix. */
+static void
+get_ifaddr(struct ctx *c, const struct ynode *y, struct prefix *out)
+{
+	char v[YVAL_SHOW * 4 + 8], a[64];
+	const char *slash;
+	struct prefix p;
+	unsigned len = 0;
+	size_t n, i;
+
+	if (!want_text(c, y, "an address/length"))
+		return;
+	slash = strchr(y->str, '/');
+	n = slash != NULL ? (size_t)(slash - y->str) : y->len;
+	if (n >= sizeof(a))
+		goto bad;
+	memcpy(a, y->str, n);
+	a[n] = '\0';
+	if (prefix_parse_addr(&p, a) < 0)
+		goto bad;
+	if (slash != NULL) {
+		const char *l = slash + 1;
+
+		if (l[0] == '\0' || (l[0] == '0' && l[1] != '\0'))
+			goto bad;
+		for (i = 0; l[i] != '\0'; i++) {
+			if (l[i] < '0' || l[i] > '9' || i >= 3)
+				goto bad;
+			len = len * 10 + (unsigned)(l[i] - '0');
+		}
+		if (len > prefix_maxlen(p.family))
+			goto bad;
+		p.len = (uint8_t)len;
+	}
+	*out = p;
+	return;
+bad:
+	ferr(c, y, -CEN_EPARSE,
+	     "expected an address with its length (10.10.10.1/30), got "
+	     "\"%s\"",
+	     show(y->str, y->len, v, sizeof(v)));
+}
+
+/* An RFC 1997 community "n:m", each half 0..65535. */
+static bool
+get_comm(struct ctx *c, const struct ynode *y, uint32_t *out)
+{
+	char v[YVAL_SHOW * 4 + 8];
+	uint32_t half[2] = {0, 0};
+	size_t i, h = 0, digits = 0;
+
+	if (!want_text(c, y, "a community \"n:m\""))
+		return false;
+	for (i = 0; i < y->len; i++) {
+		char ch = y->str[i];
+
+		if (ch == ':' && h == 0 && digits > 0) {
+			h = 1;
+			digits = 0;
+		} else if (ch >= '0' && ch <= '9' && digits < 5) {
+			half[h] = half[h] * 10 + (uint32_t)(ch - '0');
+			digits++;
+		} else {
+			goto bad;
+		}
+	}
+	if (h != 1 || digits == 0 || half[0] > 65535 || half[1] > 65535)
+		goto bad;
+	*out = half[0] << 16 | half[1];
+	return true;
+bad:
+	ferr(c, y, -CEN_EPARSE,
+	     "expected a community \"n:m\" (each 0..65535), got \"%s\"",
+	     show(y->str, y->len, v, sizeof(v)));
+	return false;
+}
+
+/* ------------------------------------------------------------------------
+ * Lists and mappings.
+ */
+
+/* Checks that y is a list (nothing counts as an empty one) of at most max
+ * items (0: any); returns its length, or -1 after reporting. */
+static long
+want_seq(struct ctx *c, const struct ynode *y, size_t max)
+{
+	char d[YVAL_SHOW * 4 + 64];
+
+	if (is_null(y))
+		return 0;
+	if (y->kind != YN_SEQ) {
+		ferr(c, y, -CEN_EPARSE, "expected a list, got %s",
+		     describe(y, d, sizeof(d)));
+		return -1;
+	}
+	if (max > 0 && y->nkids > max) {
+		ferr(c, y, -CEN_ETOOBIG, "%zu items, at most %zu", y->nkids,
+		     max);
+		return -1;
+	}
+	return (long)(y->nkids > LONG_MAX ? LONG_MAX : y->nkids);
+}
+
+/* Checks that y is a mapping; a field's value may also be left empty. */
+static bool
+want_map(struct ctx *c, const struct ynode *y, bool null_ok)
+{
+	char d[YVAL_SHOW * 4 + 64];
+
+	if (y->kind == YN_MAP || (null_ok && is_null(y)))
+		return true;
+	ferr(c, y, -CEN_EPARSE, "expected a mapping, got %s",
+	     describe(y, d, sizeof(d)));
+	return false;
+}
+
+/* Grows an array of size-byte elements holding n to hold n + add, zeroing
+ * the new room; *cap (NULL: the array is exactly n long) is its capacity.
+ * Returns the array, or NULL (the old one intact) after reporting. */
+static void *
+grow(struct ctx *c, int line, void *arr, size_t n, size_t *cap, size_t add,
+     size_t size)
+{
+	size_t have = cap != NULL ? *cap : n, want;
+	char *p;
+
+	if (n + add <= have)
+		return arr;
+	if (add > SIZE_MAX / size / 2 - n) {
+		nomem(c, line);
+		return NULL;
+	}
+	want = n + add;
+	if (cap != NULL && want < have * 2)
+		want = have * 2;
+	p = realloc(arr, want * size);
+	if (p == NULL) {
+		nomem(c, line);
+		return NULL;
+	}
+	memset(p + n * size, 0, (want - n) * size);
+	if (cap != NULL)
+		*cap = want;
+	return p;
+}
+
+/* Iterates a mapping's fields against a table of known names, reporting
+ * unknown, duplicate and non-scalar keys; sets the path to each field. */
+struct fields {
+	const char *const *names;
+	size_t nnames;
+	uint64_t seen;
+	int next;
+	size_t base;
+};
+
+static void
+fields_begin(struct ctx *c, struct fields *f, const struct ynode *map,
+	     const char *const *names, size_t nnames)
+{
+	f->names = names;
+	f->nnames = nnames;
+	f->seen = 0;
+	f->next = map->kind == YN_MAP ? map->first : YN_NONE;
+	f->base = c->plen;
+}
+
+static void
+unknown_field(struct ctx *c, struct fields *f, const struct ynode *k)
+{
+	char v[YVAL_SHOW * 4 + 8], list[768];
+	size_t i, o = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < f->nnames && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+				      i > 0 ? ", " : "", f->names[i]);
+	ferr(c, k, -CEN_EPARSE, "unknown field '%s'; expected one of: %s",
+	     show(k->str, k->len, v, sizeof(v)), list);
+}
+
+/* The index of the next known field, its value in *val; -1 at the end. */
+static int
+fields_next(struct ctx *c, struct fields *f, const struct ynode **val)
+{
+	char d[YVAL_SHOW * 4 + 64];
+
+	path_trunc(c, f->base);
+	while (f->next != YN_NONE) {
+		const struct ynode *k = node(c, f->next), *v;
+		size_t i;
+
+		if (k->next == YN_NONE)
+			break;
+		v = node(c, k->next);
+		f->next = v->next;
+		if (k->kind != YN_SCALAR || is_null(k)) {
+			ferr(c, k, -CEN_EPARSE, "expected a field name, got %s",
+			     describe(k, d, sizeof(d)));
+			continue;
+		}
+		for (i = 0; i < f->nnames; i++)
+			if (strlen(f->names[i]) == k->len &&
+			    memcmp(f->names[i], k->str, k->len) == 0)
+				break;
+		if (i == f->nnames) {
+			unknown_field(c, f, k);
+			continue;
+		}
+		if (f->seen & (UINT64_C(1) << i)) {
+			ferr(c, k, -CEN_EPARSE, "field '%s' given twice",
+			     f->names[i]);
+			continue;
+		}
+		f->seen |= UINT64_C(1) << i;
+		path_field(c, f->names[i]);
+		*val = v;
+		return (int)i;
+	}
+	return -1;
+}
+
+/* Field tables: X(ENUM, "name"). */
+#define YF_ENUM(e, s) e,
+#define YF_NAME(e, s) s,
+#define YFIELDS(tag, LIST)                                                     \
+	enum { LIST(YF_ENUM) tag##_N };                                        \
+	static const char *const tag##_names[] = {LIST(YF_NAME)}
+
+#define FOR_FIELDS(c, f, map, tag, fv)                                         \
+	for (int fi_ = (fields_begin((c), (f), (map), tag##_names, tag##_N),   \
+			-1);                                                   \
+	     (fi_ = fields_next((c), (f), &(fv))) >= 0;)                        \
+		switch (fi_)
+
+/* A list of at most max scalars into a fixed array; each item goes
+ * through fn, which stores into dst and reports its own errors. */
+typedef bool (*item_fn)(struct ctx *c, const struct ynode *y, void *dst,
+			const void *arg);
+
+static void
+fixed_list(struct ctx *c, const struct ynode *y, size_t max, void *arr,
+	   size_t size, uint8_t *n, item_fn fn, const void *arg)
+{
+	size_t base = c->plen, k = 0;
+	int i;
+
+	*n = 0;
+	if (want_seq(c, y, max) <= 0)
+		return;
+	for (i = y->first; i != YN_NONE; i = node(c, i)->next, k++) {
+		path_add(c, "[%zu]", k);
+		if (fn(c, node(c, i), (char *)arr + *n * size, arg))
+			(*n)++;
+		path_trunc(c, base);
+	}
+}
+
+static bool
+id_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	return get_id(c, y, dst);
+}
+
+static bool
+u8_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	uint64_t v;
+
+	if (!get_uint(c, y, UINT8_MAX, arg, &v))
+		return false;
+	*(uint8_t *)dst = (uint8_t)v;
+	return true;
+}
+
+static bool
+u32_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	uint64_t v;
+
+	if (!get_uint(c, y, UINT32_MAX, arg, &v))
+		return false;
+	*(uint32_t *)dst = (uint32_t)v;
+	return true;
+}
+
+static bool
+enum_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	uint8_t v = 0;
+
+	get_enum(c, y, arg, &v);
+	*(uint8_t *)dst = v;
+	return v != 0;
+}
+
+static bool
+prefix_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	return get_prefix(c, y, dst);
+}
+
+static bool
+comm_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	return get_comm(c, y, dst);
+}
+
+static void
+id_list(struct ctx *c, const struct ynode *y, model_id *arr, uint8_t *n)
+{
+	fixed_list(c, y, MODEL_LIST_MAX, arr, sizeof(*arr), n, id_item, NULL);
+}
+
+/* A pair of region IDs: [a, b]. */
+static void
+get_pair(struct ctx *c, const struct ynode *y, model_id regions[2])
+{
+	uint8_t n;
+
+	if (y->kind == YN_SEQ && y->nkids != 2) {
+		ferr(c, y, -CEN_EPARSE,
+		     "expected a pair of region IDs [a, b], got %zu items",
+		     y->nkids);
+		return;
+	}
+	fixed_list(c, y, 2, regions, sizeof(regions[0]), &n, id_item, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * The objects.
+ */
+
+#define NH_FIELDS(X) X(NH_TYPE, "type") X(NH_ID, "id") X(NH_WEIGHT, "weight")
+YFIELDS(nh, NH_FIELDS);
+
+static void
+parse_nexthop(struct ctx *c, const struct ynode *y, struct model_nexthop *nh)
+{
+	const struct ynode *v;
+	struct fields f;
+
+	if (!want_map(c, y, true))
+		return;
+	FOR_FIELDS(c, &f, y, nh, v)
+	{
+	case NH_TYPE:
+		get_enum(c, v, &E_NH, &nh->type);
+		break;
+	case NH_ID:
+		get_id(c, v, nh->id);
+		break;
+	case NH_WEIGHT:
+		get_u8(c, v, "1..255", &nh->weight);
+		break;
+	}
+}
+
+static bool
+nexthop_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	struct model_nexthop *nh = dst;
+
+	memset(nh, 0, sizeof(*nh));
+	nh->weight = 1;
+	if (!want_map(c, y, false))
+		return false;
+	parse_nexthop(c, y, nh);
+	return true;
+}
+
+#define TROUTE_FIELDS(X)                                                       \
+	X(TR_PREFIX, "prefix")                                                 \
+	X(TR_NEXT_HOPS, "next_hops") X(TR_BLACKHOLE, "blackhole")
+YFIELDS(troute, TROUTE_FIELDS);
+
+static void
+parse_table_route(struct ctx *c, const struct ynode *y)
+{
+	struct model_table_route *r;
+	const struct ynode *v;
+	struct fields f;
+
+	r = &c->m->table_routes[c->m->ntable_routes++];
+	r->line = y->line;
+	FOR_FIELDS(c, &f, y, troute, v)
+	{
+	case TR_PREFIX:
+		get_prefix(c, v, &r->prefix);
+		break;
+	case TR_NEXT_HOPS:
+		fixed_list(c, v, MODEL_NEXTHOPS_MAX, r->nh, sizeof(r->nh[0]),
+			   &r->nnh, nexthop_item, NULL);
+		break;
+	case TR_BLACKHOLE:
+		get_bool(c, v, &r->blackhole);
+		break;
+	}
+}
+
+/* Runs fn on each item of list y that is a mapping; fn appends one object
+ * to the array EACH_OBJ has grown for them. */
+typedef void (*obj_fn)(struct ctx *c, const struct ynode *y, void *arg);
+
+static void
+each_obj(struct ctx *c, const struct ynode *y, obj_fn fn, void *arg)
+{
+	size_t base = c->plen, k = 0;
+	int i;
+
+	for (i = y->first; i != YN_NONE; i = node(c, i)->next, k++) {
+		const struct ynode *item = node(c, i);
+
+		path_item(c, k, item);
+		if (want_map(c, item, false))
+			fn(c, item, arg);
+		path_trunc(c, base);
+	}
+}
+
+/* Grows arr (n objects, capacity *cap or NULL: exact) for the items of list
+ * y, then parses them with fn. */
+#define EACH_OBJ(c, y, arr, n, cap, fn, arg)                                   \
+	do {                                                                   \
+		long cnt_ = want_seq((c), (y), 0);                             \
+		void *p_;                                                      \
+                                                                               \
+		if (cnt_ <= 0)                                                 \
+			break;                                                 \
+		p_ = grow((c), (y)->line, (arr), (n), (cap), (size_t)cnt_,     \
+			  sizeof(*(arr)));                                     \
+		if (p_ == NULL)                                                \
+			break;                                                 \
+		(arr) = p_;                                                    \
+		each_obj((c), (y), (fn), (arg));                               \
+	} while (0)
+
+static void
+table_route_obj(struct ctx *c, const struct ynode *y, void *arg)
+{
+	parse_table_route(c, y);
+}
+
+#define TABLE_FIELDS(X)                                                        \
+	X(TB_ID, "id")                                                         \
+	X(TB_SYSTEM, "system")                                                 \
+	X(TB_MAX_ROUTES, "max_routes")                                         \
+	X(TB_ECMP, "multi_region_ecmp") X(TB_STATIC_ROUTES, "static_routes")
+YFIELDS(table, TABLE_FIELDS);
+
+static void
+table_obj(struct ctx *c, const struct ynode *y, void *arg)
+{
+	struct model *m = c->m;
+	struct model_table *t = &m->tables[m->ntables++];
+	size_t r0 = m->ntable_routes, i;
+	const struct ynode *v;
+	struct fields f;
+
+	model_table_defaults(t);
+	t->line = y->line;
+	FOR_FIELDS(c, &f, y, table, v)
+	{
+	case TB_ID:
+		get_id(c, v, t->id);
+		break;
+	case TB_SYSTEM:
+		get_bool(c, v, &t->system);
+		break;
+	case TB_MAX_ROUTES:
+		get_u32(c, v, "0..4294967295", &t->max_routes);
+		break;
+	case TB_ECMP:
+		get_bool(c, v, &t->multi_region_ecmp);
+		break;
+	case TB_STATIC_ROUTES:
+		EACH_OBJ(c, v, m->table_routes, m->ntable_routes,
+			 &c->troutes_cap, table_route_obj, NULL);
+		break;
+	}
+	for (i = r0; i < m->ntable_routes; i++)
+		memcpy(m->table_routes[i].table, t->id, sizeof(t->id));
+}
+
+#define REGION_FIELDS(X) X(RG_ID, "id") X(RG_TABLES, "route_tables")
+YFIELDS(region, REGION_FIELDS);
+
+static void
+region_obj(struct ctx *c, const struct ynode *y, void *arg)
+{
+	struct model *m = c->m;
+	struct model_region *r = &m->regions[m->nregions++];
+	size_t t0 = m->ntables, i;
+	const struct ynode *v;
+	struct fields f;
+
+	r->line = y->line;
+	FOR_FIELDS(c, &f, y, region, v)
+	{
+	case RG_ID:
+		get_id(c, v, r->id);
+		break;
+	case RG_TABLES:
+		EACH_OBJ(c, v, m->tables, m->ntables, &c->tables_cap, table_obj,
+			 NULL);
+		break;
+	}
+	for (i = t0; i < m->ntables; i++)
+		memcpy(m->tables[i].region, r->id, sizeof(r->id));
+}
+
+#define PC_FIELDS(X)                                                           \
+	X(PC_ID, "id")                                                         \
+	X(PC_REGION, "region")                                                 \
+	X(PC_ACCESS_POINT, "access_point") X(PC_SPEED, "speed_gbps")
+YFIELDS(pc, PC_FIELDS);
+
+static void
+pc_obj(struct ctx *c, const struct ynode *y, void *arg)
+{
+	struct model_pc *pc = &c->m->pcs[c->m->npcs++];
+	const struct ynode *v;
+	struct fields f;
+
+	pc->line = y->line;
+	FOR_FIELDS(c, &f, y, pc, v)
+	{
+	case PC_ID:
+		get_id(c, v, pc->id);
+		break;
+	case PC_REGION:
+		get_id(c, v, pc->region);
+		break;
+	case PC_ACCESS_POINT:
+		get_str(c, v, pc->access_point, sizeof(pc->access_point));
+		break;
+	case PC_SPEED:
+		get_u32(c, v, "1..100", &pc->speed_gbps);
+		break;
+	}
+}
+
+#define CROUTE_FIELDS(X)                                                       \
+	X(CR_PREFIX, "prefix") X(CR_NEXT_HOP, "next_hop") X(CR_PUBLISH, "publish")
+YFIELDS(croute, CROUTE_FIELDS);
+
+#define SROUTE_FIELDS(X) X(SR_PREFIX, "prefix") X(SR_NEXT_HOP, "next_hop")
+YFIELDS(sroute, SROUTE_FIELDS);
+
+/* A VPC custom route (keeps publish) or a VBR/VPN/CCN static route. */
+static void
+custom_route_obj(struct ctx *c, const struct ynode *y, void *arg)
+{
+	struct model_attachment *a = arg;
+	struct model_route *r = &a->routes[a->nroutes++];
+	const struct ynode *v;
+	struct fields f;
+
+	r->line = y->line;
+	r->nh.weight = 1;
+	FOR_FIELDS(c, &f, y, croute, v)
+	{
+	case CR_PREFIX:
+		get_prefix(c, v, &r->prefix);
+		break;
+	case CR_NEXT_HOP:
+		parse_nexthop(c, v, &r->nh);
+		break;
+	case CR_PUBLISH:
+		get_bool(c, v, &r->publish);
+		break;
+	}
+}
+
+static void
+static_route_obj(struct ctx *c, const struct ynode *y, void *arg)
+{
+	struct model_attachment *a = arg;
+	struct model_route *r = &a->routes[a->nroutes++];
+	const struct ynode *v;
+	struct fields f;
+
+	r->line = y->line;
+	r->nh.weight = 1;
+	FOR_FIELDS(c, &f, y, sroute, v)
+	{
+	case SR_PREFIX:
+		get_prefix(c, v, &r->prefix);
+		break;
+	case SR_NEXT_HOP:
+		parse_nexthop(c, v, &r->nh);
+		break;
+	}
+}
+
+#define PEER_FIELDS(X)                                                         \
+	X(PR_ADDRESS, "address")                                               \
+	X(PR_ASN, "asn")                                                       \
+	X(PR_NODES, "nodes")                                                   \
+	X(PR_MD5, "md5_key")                                                   \
+	X(PR_HOLD, "hold_time_s")                                              \
+	X(PR_QUOTA, "route_quota")                                             \
+	X(PR_PASSIVE, "passive")                                               \
+	X(PR_PORT, "port")                                                     \
+	X(PR_IPV4, "ipv4") X(PR_IPV6, "ipv6") X(PR_TTL, "ttl_security")
+YFIELDS(peer, PEER_FIELDS);
+
+static bool
+peer_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
+{
+	struct model_peer *p = dst;
+	const struct ynode *v;
+	struct fields f;
+
+	model_peer_defaults(p);
+	p->line = y->line;
+	if (!want_map(c, y, false))
+		return false;
+	FOR_FIELDS(c, &f, y, peer, v)
+	{
+	case PR_ADDRESS:
+		get_addr(c, v, &p->address);
+		break;
+	case PR_ASN:
+		get_u32(c, v, "1..4294967295", &p->asn);
+		break;
+	case PR_NODES:
+		fixed_list(c, v, MODEL_NODES_MAX, p->nodes, sizeof(p->nodes[0]),
+			   &p->nnodes, u8_item, "0..255");
+		break;
+	case PR_MD5:
+		get_str(c, v, p->md5_key, sizeof(p->md5_key));
+		break;
+	case PR_HOLD:
+		get_u16(c, v, "0 or 3..65535", &p->hold_time_s);
+		break;
+	case PR_QUOTA:
+		get_u32(c, v, "0..4294967295", &p->route_quota);
+		break;
+	case PR_PASSIVE:
+		get_bool(c, v, &p->passive);
+		break;
+	case PR_PORT:
+		get_u16(c, v, "1..65535", &p->port);
+		break;
+	case PR_IPV4:
+		get_bool(c, v, &p->ipv4);
+		break;
+	case PR_IPV6:
+		get_bool(c, v, &p->ipv6);
+		break;
+	case PR_TTL:
+		get_u8(c, v, "0..255", &p->ttl_security);
+		break;
+	}
+	return true;
+}
+
+/* Peers are listed with a path label: "peers[0]". */
+#define BGP_FIELDS(X) X(BGP_PEERS, "peers")
+YFIELDS(bgp, BGP_FIELDS);
+
+static void
+parse_bgp(struct ctx *c, const struct ynode *y, struct model_attachment *a)
+{
+	const struct ynode *v;
+	struct fields f;
+
+	if (!want_map(c, y, true))
+		return;
+	FOR_FIELDS(c, &f, y, bgp, v)
+	{
+	case BGP_PEERS:
+		fixed_list(c, v, MODEL_PEERS_MAX, a->peers, sizeof(a->peers[0]),
+			   &a->npeers, peer_item, NULL);
+		break;
+	}
+}
+
+#define HEALTH_FIELDS(X)                                                       \
+	X(HC_ENABLED, "enabled")                                               \
+	X(HC_SOURCE, "source_ip")                                              \
+	X(HC_TARGET, "target_ip")                                              \
+	X(HC_INTERVAL, "interval_s")                                           \
+	X(HC_THRESHOLD, "threshold") X(HC_CHANGE_ROUTE, "change_route")
+YFIELDS(health, HEALTH_FIELDS);
+
+static void
+parse_health(struct ctx *c, const struct ynode *y, struct model_health *h)
+{
+	const struct ynode *v;
+	struct fields f;
+
+	if (!want_map(c, y, true))
+		return;
+	h->enabled = true;
+	FOR_FIELDS(c, &f, y, health, v)
+	{
+	case HC_ENABLED:
+		get_bool(c, v, &h->enabled);
+		break;
+	case HC_SOURCE:
+		get_addr(c, v, &h->source_ip);
+		break;
+	case HC_TARGET:
+		get_addr(c, v, &h->target_ip);
+		break;
+	case HC_INTERVAL:
+		get_u8(c, v, "2..3", &h->interval_s);
+		break;
+	case HC_THRESHOLD:
+		get_u8(c, v, "3..8", &h->threshold);
+		break;
+	case HC_CHANGE_ROUTE:
+		get_bool(c, v, &h->change_route);
+		break;
+	}
+}
+
+#define ATT_FIELDS(X)                                                          \
+	X(AT_ID, "id")                                                         \
+	X(AT_TYPE, "type")                                                     \
+	X(AT_REGION, "region")                                                 \
+	X(AT_ROUTE_TABLE, "route_table")                                       \
+	X(AT_PROPAGATE, "propagate")                                           \
+	X(AT_VSWITCH, "vswitch_cidrs")                                         \
+	X(AT_CUSTOM_ROUTES, "custom_routes")                                   \
+	X(AT_PC, "physical_connection")                                        \
+	X(AT_VLAN, "vlan")                                                     \
+	X(AT_BANDWIDTH, "bandwidth_mbps")                                      \
+	X(AT_LOCAL_IP, "local_ip")                                             \
+	X(AT_PEER_IP, "peer_ip")                                               \
+	X(AT_ALLOW_DEFAULT, "allow_default_route")                             \
+	X(AT_STATIC_ROUTES, "static_routes")                                   \
+	X(AT_BGP, "bgp") X(AT_HEALTH, "health_check")
+YFIELDS(att, ATT_FIELDS);
+
+static void
+parse_vswitches(struct ctx *c, const struct ynode *y,
+		struct model_attachment *a)
+{
+	size_t base = c->plen, k = 0;
+	struct prefix *p;
+	long cnt;
+	int i;
+
+	if ((cnt = want_seq(c, y, 0)) <= 0)
+		return;
+	p = grow(c, y->line, a->vswitch_cidrs, a->nvswitch, NULL, (size_t)cnt,
+		 sizeof(*p));
+	if (p == NULL)
+		return;
+	a->vswitch_cidrs = p;
+	for (i = y->first; i != YN_NONE; i = node(c, i)->next, k++) {
+		path_add(c, "[%zu]", k);
+		if (get_prefix(c, node(c, i), &p[a->nvswitch]))
+			a->nvswitch++;
+		path_trunc(c, base);
+	}
+}
+
+static void
+att_obj(struct ctx *c, const struct ynode *y, void *arg)
+{
+	struct model_attachment *a = &c->m->attachments[c->m->nattachments++];
+	const struct ynode *v;
+	struct fields f;
+
+	model_attachment_defaults(a);
+	a->line = y->line;
+	FOR_FIELDS(c, &f, y, att, v)
+	{
+	case AT_ID:
+		get_id(c, v, a->id);
+		break;
+	case AT_TYPE:
+		get_enum(c, v, &E_ATT, &a->type);
+		break;
+	case AT_REGION:
+		get_id(c, v, a->region);
+		break;
+	case AT_ROUTE_TABLE:
+		get_id(c, v, a->route_table);
+		break;
+	case AT_PROPAGATE:
+		a->propagate_set = true;
+		id_list(c, v, a->propagate, &a->npropagate);
+		break;
+	case AT_VSWITCH:
+		parse_vswitches(c, v, a);
+		break;
+	case AT_CUSTOM_ROUTES:
+		EACH_OBJ(c, v, a->routes, a->nroutes, NULL, custom_route_obj,
+			 a);
+		break;
+	case AT_STATIC_ROUTES:
+		EACH_OBJ(c, v, a->routes, a->nroutes, NULL, static_route_obj,
+			 a);
+		break;
+	case AT_PC:
+		get_id(c, v, a->physical_connection);
+		break;
+	case AT_VLAN:
+		get_u16(c, v, "1..2999", &a->vlan);
+		break;
+	case AT_BANDWIDTH:
+		get_u32(c, v, "2..4294967295", &a->bandwidth_mbps);
+		break;
+	case AT_LOCAL_IP:
+		get_ifaddr(c, v, &a->local_ip);
+		break;
+	case AT_PEER_IP:
+		get_addr(c, v, &a->peer_ip);
+		break;
+	case AT_ALLOW_DEFAULT:
+		get_bool(c, v, &a->allow_default_route);
+		break;
+	case AT_BGP:
+		parse_bgp(c, v, a);
+		break;
+	case AT_HEALTH:
+		parse_health(c, v, &a->health);
+		break;
+	}
+}
