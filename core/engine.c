@@ -90,18 +90,21 @@ engine_free(struct engine *e)
 		e->jobs = j->next;
 		free(j);
 	}
-	for (size_t i = 0; i < e->natts; i++) {
-		if (e->atts[i] == NULL)
-			continue;
-		att_clear_overrides(e, e->atts[i], false);
-		hmap_fini(&e->atts[i]->overrides);
-		free(e->atts[i]);
-	}
+	/* next-hop groups name attachments: release them first */
+	for (size_t i = 0; i < e->natts; i++)
+		if (e->atts[i] != NULL)
+			att_clear_overrides(e, e->atts[i], false);
 	for (size_t i = 0; i < e->ntables; i++) {
 		if (e->tables[i] == NULL)
 			continue;
 		rib_table_fini(e, e->tables[i]);
 		free(e->tables[i]);
+	}
+	for (size_t i = 0; i < e->natts; i++) {
+		if (e->atts[i] == NULL)
+			continue;
+		hmap_fini(&e->atts[i]->overrides);
+		free(e->atts[i]);
 	}
 	for (size_t i = 0; i < e->nregions; i++)
 		free(e->regions[i]);

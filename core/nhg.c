@@ -65,8 +65,10 @@ nhg_intern(struct engine *e, const struct engine_nh *nh, uint32_t n)
 
 	if (n > MODEL_ECMP_MAX * 2)
 		n = MODEL_ECMP_MAX * 2;
-	memcpy(key.nh, nh, n * sizeof(*nh));
-	qsort(key.nh, n, sizeof(*nh), nh_cmp);
+	if (n > 0) {
+		memcpy(key.nh, nh, n * sizeof(*nh));
+		qsort(key.nh, n, sizeof(*nh), nh_cmp);
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (m > 0 && nh_cmp(&key.nh[m - 1], &key.nh[i]) == 0) {
 			if (key.nh[i].weight > key.nh[m - 1].weight)
