@@ -94,8 +94,7 @@ hmap_get(const struct hmap *m, uint64_t hash, const void *key)
 }
 
 int
-hmap_put(struct hmap *m, uint64_t hash, const void *key, void *val,
-	 void **old)
+hmap_put(struct hmap *m, uint64_t hash, const void *key, void *val, void **old)
 {
 	struct hmap_slot *s;
 	size_t i;

@@ -2014,12 +2014,15 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-/* Characters libyaml accepts unescaped in a double-quoted scalar. */
+/* Characters that read back as themselves unescaped in a double-quoted
+ * scalar: printable to libyaml and not a line break (NEL, LS, PS) or BOM. */
 static bool
 yaml_printable(uint32_t cp)
 {
-	return (cp >= 0x20 && cp <= 0x7e) || cp == 0x85 ||
-	       (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
+	if (cp == 0x2028 || cp == 0x2029 || cp == 0xfeff)
+		return false;
+	return (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xd7ff) ||
+	       (cp >= 0xe000 && cp <= 0xfffd) ||
 	       (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
@@ -2032,7 +2035,7 @@ plain_ok(const char *s)
 					    "no",   "on",   "off",   "y",
 					    "n"};
 	bool digits = true;
-	size_t i;
+	size_t i, dots = 0;
 
 	if (s[0] == '\0' ||
 	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
@@ -2045,10 +2048,12 @@ plain_ok(const char *s)
 		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
 		      ch == '-' || ch == '/'))
 			return false;
-		if (!((ch >= '0' && ch <= '9') || ch == '.'))
+		if (ch == '.')
+			dots++;
+		else if (ch < '0' || ch > '9')
 			digits = false;
 	}
-	if (digits)
+	if (digits && dots <= 1) /* 123, 1.5: numbers to other readers */
 		return false;
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcasecmp(s, words[i]) == 0)
@@ -2444,31 +2449,31 @@ emit_peer(struct ybuf *b, const struct model_peer *p)
 	model_peer_defaults(&d);
 	item_begin(b);
 	if (!prefix_same(&p->address, &d.address))
-		e_addr(b, 12, "address", &p->address, false);
+		e_addr(b, 10, "address", &p->address, false);
 	if (p->asn != d.asn)
-		e_uint(b, 12, "asn", p->asn);
+		e_uint(b, 10, "asn", p->asn);
 	if (p->nnodes > 0)
-		e_flow(b, 12, "nodes", p->nodes,
+		e_flow(b, 10, "nodes", p->nodes,
 		       p->nnodes < MODEL_NODES_MAX ? p->nnodes
 						   : MODEL_NODES_MAX,
 		       flow_u8);
 	if (strcmp(p->md5_key, d.md5_key) != 0)
-		e_str(b, 12, "md5_key", p->md5_key);
+		e_str(b, 10, "md5_key", p->md5_key);
 	if (p->hold_time_s != d.hold_time_s)
-		e_uint(b, 12, "hold_time_s", p->hold_time_s);
+		e_uint(b, 10, "hold_time_s", p->hold_time_s);
 	if (p->route_quota != d.route_quota)
-		e_uint(b, 12, "route_quota", p->route_quota);
+		e_uint(b, 10, "route_quota", p->route_quota);
 	if (p->passive != d.passive)
-		e_bool(b, 12, "passive", p->passive);
+		e_bool(b, 10, "passive", p->passive);
 	if (p->port != d.port)
-		e_uint(b, 12, "port", p->port);
+		e_uint(b, 10, "port", p->port);
 	if (p->ipv4 != d.ipv4)
-		e_bool(b, 12, "ipv4", p->ipv4);
+		e_bool(b, 10, "ipv4", p->ipv4);
 	if (p->ipv6 != d.ipv6)
-		e_bool(b, 12, "ipv6", p->ipv6);
+		e_bool(b, 10, "ipv6", p->ipv6);
 	if (p->ttl_security != d.ttl_security)
-		e_uint(b, 12, "ttl_security", p->ttl_security);
-	item_end(b, 12);
+		e_uint(b, 10, "ttl_security", p->ttl_security);
+	item_end(b, 10);
 }
 
 static void
@@ -2525,8 +2530,6 @@ emit_attachment(struct ybuf *b, const struct model_attachment *a,
 	if (a->nvswitch > 0)
 		e_flow(b, 4, "vswitch_cidrs", a->vswitch_cidrs, a->nvswitch,
 		       flow_prefix);
-	if (a->nroutes > 0)
-		emit_routes(b, a);
 	if (strcmp(a->physical_connection, d->physical_connection) != 0)
 		e_str(b, 4, "physical_connection", a->physical_connection);
 	if (a->vlan != d->vlan)
@@ -2539,6 +2542,8 @@ emit_attachment(struct ybuf *b, const struct model_attachment *a,
 		e_addr(b, 4, "peer_ip", &a->peer_ip, false);
 	if (a->allow_default_route != d->allow_default_route)
 		e_bool(b, 4, "allow_default_route", a->allow_default_route);
+	if (a->nroutes > 0)
+		emit_routes(b, a);
 	if (a->npeers > 0) {
 		bput(b, "    bgp:\n      peers:\n");
 		for (i = 0; i < a->npeers && i < MODEL_PEERS_MAX; i++)

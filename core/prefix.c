@@ -89,8 +89,8 @@ prefix_parse(struct prefix *p, const char *s, bool strict)
 	if (s == NULL)
 		return -CEN_EPARSE;
 	slash = strchr(s, '/');
-	rc = parse_addr(&tmp, s, slash != NULL ? (size_t)(slash - s)
-					       : strlen(s));
+	rc = parse_addr(&tmp, s,
+			slash != NULL ? (size_t)(slash - s) : strlen(s));
 	if (rc < 0)
 		return rc;
 	if (slash != NULL) {
@@ -256,8 +256,8 @@ bool
 prefix_equal(const struct prefix *a, const struct prefix *b)
 {
 	return a->family == b->family && a->len == b->len &&
-	       memcmp(a->addr.bytes, b->addr.bytes,
-		      family_bytes(a->family)) == 0;
+	       memcmp(a->addr.bytes, b->addr.bytes, family_bytes(a->family)) ==
+		       0;
 }
 
 /* Common leading bits of two address byte strings, at most limit. */
@@ -284,8 +284,8 @@ prefix_contains(const struct prefix *outer, const struct prefix *inner)
 {
 	if (outer->family != inner->family || outer->len > inner->len)
 		return false;
-	return common_bits(outer->addr.bytes, inner->addr.bytes,
-			   outer->len) == outer->len;
+	return common_bits(outer->addr.bytes, inner->addr.bytes, outer->len) ==
+	       outer->len;
 }
 
 bool

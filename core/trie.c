@@ -112,8 +112,7 @@ node_free(struct trie *t, struct trie_node *n)
 }
 
 static void
-node_prefix(const struct trie *t, const struct trie_node *n,
-	    struct prefix *out)
+node_prefix(const struct trie *t, const struct trie_node *n, struct prefix *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->family = t->family;
@@ -189,8 +188,9 @@ trie_get(struct trie *t, const struct prefix *pin, bool *created)
 	int b;
 
 	if (!key_of(t, pin, &p)) {
-		fprintf(stderr, "trie_get: prefix family %u len %u in a family "
-				"%u trie\n",
+		fprintf(stderr,
+			"trie_get: prefix family %u len %u in a family "
+			"%u trie\n",
 			pin->family, pin->len, t->family);
 		abort();
 	}

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <xxhash.h>
+#include <cmocka.h>
 
 #include "core/err.h"
 #include "core/hmap.h"
@@ -139,9 +139,8 @@ random_ops(hash_fn h, size_t nkeys, int ops, uint64_t seed)
 			int *v = &val_store[rng() % (NKEYS * 4)];
 
 			old = (void *)0x1;
-			assert_int_equal(hmap_put(&m, h(k), &key_store[k], v,
-						  &old),
-					 0);
+			assert_int_equal(
+				hmap_put(&m, h(k), &key_store[k], v, &old), 0);
 			assert_ptr_equal(old, ref[k]);
 			if (ref[k] == NULL)
 				nref++;
@@ -278,9 +277,8 @@ test_hmap_delete_shifts_back_across_wraparound(void **state)
 	for (j = 0; j < 6; j++) {
 		hmap_init(&m, u64_eq);
 		for (i = 0; i < 6; i++)
-			assert_int_equal(hmap_put(&m, 7, &keys[i], &keys[i],
-						  NULL),
-					 0);
+			assert_int_equal(
+				hmap_put(&m, 7, &keys[i], &keys[i], NULL), 0);
 		assert_int_equal(m.cap, 8);
 		assert_ptr_equal(hmap_del(&m, 7, &keys[j]), &keys[j]);
 		check_structure(&m);
@@ -342,7 +340,8 @@ main(void)
 		cmocka_unit_test(test_hmap_put_replaces_and_returns_old_value),
 		cmocka_unit_test(test_hmap_hash_zero_is_stored_as_one),
 		cmocka_unit_test(test_hmap_grows_by_doubling_at_three_quarters),
-		cmocka_unit_test(test_hmap_delete_shifts_back_across_wraparound),
+		cmocka_unit_test(
+			test_hmap_delete_shifts_back_across_wraparound),
 		cmocka_unit_test(test_hmap_empty_map_finds_nothing),
 		cmocka_unit_test(test_hmap_hash_helpers_are_xxh3),
 	};

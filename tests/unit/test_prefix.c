@@ -42,10 +42,17 @@ static void
 test_prefix_parse_format_round_trip_canonical_strings(void **state)
 {
 	static const char *const good[] = {
-		"10.0.0.0/8",	   "0.0.0.0/0",		"255.255.255.255/32",
-		"192.168.1.0/24",  "172.16.0.0/12",	"1.2.3.4/32",
-		"2001:db8::/32",   "::/0",		"fe80::1/128",
-		"2001:db8:0:1::/64", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+		"10.0.0.0/8",
+		"0.0.0.0/0",
+		"255.255.255.255/32",
+		"192.168.1.0/24",
+		"172.16.0.0/12",
+		"1.2.3.4/32",
+		"2001:db8::/32",
+		"::/0",
+		"fe80::1/128",
+		"2001:db8:0:1::/64",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
 		"::ffff:10.0.0.0/104",
 	};
 	char buf[PREFIX_STRLEN];
@@ -175,8 +182,7 @@ test_prefix_parse_strict_rejects_host_bits_lax_clears_them(void **state)
 	assert_int_equal(prefix_parse(&p, "10.0.0.1/8", true), -CEN_EPARSE);
 	assert_int_equal(prefix_parse(&p, "10.128.0.0/9", true), 0);
 	assert_int_equal(prefix_parse(&p, "10.192.0.0/9", true), -CEN_EPARSE);
-	assert_int_equal(prefix_parse(&p, "2001:db8::1/32", true),
-			 -CEN_EPARSE);
+	assert_int_equal(prefix_parse(&p, "2001:db8::1/32", true), -CEN_EPARSE);
 	assert_int_equal(prefix_parse(&p, "0.0.0.1/0", true), -CEN_EPARSE);
 
 	assert_int_equal(prefix_parse(&p, "10.0.0.1/8", false), 0);
@@ -317,11 +323,26 @@ static void
 test_prefix_cmp_orders_family_then_address_then_length(void **state)
 {
 	static const char *const sorted[] = {
-		"0.0.0.0/0",   "0.0.0.0/1",	"10.0.0.0/7",	"10.0.0.0/8",
-		"10.0.0.0/16", "10.0.0.0/24",	"10.0.0.0/32",	"10.0.1.0/24",
-		"10.0.1.1/32", "10.128.0.0/9",	"11.0.0.0/8",	"128.0.0.0/1",
-		"255.255.255.255/32", "::/0",	"::/128",	"::1/128",
-		"2001:db8::/32", "2001:db8::/48", "2001:db8:1::/48", "fe80::/10",
+		"0.0.0.0/0",
+		"0.0.0.0/1",
+		"10.0.0.0/7",
+		"10.0.0.0/8",
+		"10.0.0.0/16",
+		"10.0.0.0/24",
+		"10.0.0.0/32",
+		"10.0.1.0/24",
+		"10.0.1.1/32",
+		"10.128.0.0/9",
+		"11.0.0.0/8",
+		"128.0.0.0/1",
+		"255.255.255.255/32",
+		"::/0",
+		"::/128",
+		"::1/128",
+		"2001:db8::/32",
+		"2001:db8::/48",
+		"2001:db8:1::/48",
+		"fe80::/10",
 	};
 	size_t n = sizeof(sorted) / sizeof(sorted[0]), i, j;
 	struct prefix v[32];
@@ -405,7 +426,8 @@ test_prefix_contains_matches_bitwise_reference(void **state)
 		for (k = 0; k < 3; k++) {
 			i = (unsigned)(rng() % prefix_maxlen(a.family));
 			if (rng() & 1)
-				b.addr.bytes[i / 8] ^= (uint8_t)(0x80 >> (i % 8));
+				b.addr.bytes[i / 8] ^=
+					(uint8_t)(0x80 >> (i % 8));
 		}
 		prefix_canon(&b);
 		common = 0;
@@ -468,7 +490,8 @@ main(void)
 			test_prefix_cmp_orders_family_then_address_then_length),
 		cmocka_unit_test(
 			test_prefix_contains_is_outer_same_or_shorter_with_common_bits),
-		cmocka_unit_test(test_prefix_contains_matches_bitwise_reference),
+		cmocka_unit_test(
+			test_prefix_contains_matches_bitwise_reference),
 		cmocka_unit_test(
 			test_prefix_hash_covers_family_len_and_address_only),
 	};

@@ -284,8 +284,10 @@ model_check(struct model *m, struct trie *t, int queries)
 		/* Longest match. */
 		best = SIZE_MAX;
 		for (i = 0; i < m->n; i++)
-			if (m->r[i].present && prefix_contains(&m->r[i].p, &q) &&
-			    (best == SIZE_MAX || m->r[i].p.len > m->r[best].p.len))
+			if (m->r[i].present &&
+			    prefix_contains(&m->r[i].p, &q) &&
+			    (best == SIZE_MAX ||
+			     m->r[i].p.len > m->r[best].p.len))
 				best = i;
 		memset(&found, 0xee, sizeof(found));
 		pl = trie_lpm(t, &q, &found);
@@ -419,8 +421,8 @@ static void
 test_trie_lpm_returns_longest_covering_prefix(void **state)
 {
 	static const char *const stored[] = {
-		"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.128/25",
-		"10.1.3.0/24",
+		"10.0.0.0/8",	 "10.1.0.0/16", "10.1.2.0/24",
+		"10.1.2.128/25", "10.1.3.0/24",
 	};
 	static const struct {
 		const char *addr, *want;
@@ -493,8 +495,7 @@ test_trie_default_routes_match_everything_in_both_families(void **state)
 		/* The default route is first in a walk, and or-longer of it
 		 * is everything. */
 		seen.n = 0;
-		assert_int_equal(trie_walk(&t, collect_plain_cb, &seen),
-				 0);
+		assert_int_equal(trie_walk(&t, collect_plain_cb, &seen), 0);
 		assert_int_equal(seen.n, 2);
 		assert_true(prefix_equal(&seen.v[0], &d));
 		assert_true(prefix_equal(&seen.v[1], &o));
@@ -527,9 +528,7 @@ test_trie_other_family_is_absent(void **state)
 	assert_null(trie_lpm(&t, &v6, NULL));
 	assert_int_equal(trie_del(&t, &v6), -CEN_ENOENT);
 	seen.n = 0;
-	assert_int_equal(trie_walk_longer(&t, &v6, collect_plain_cb,
-					  &seen),
-			 0);
+	assert_int_equal(trie_walk_longer(&t, &v6, collect_plain_cb, &seen), 0);
 	assert_int_equal(seen.n, 0);
 	trie_fini(&t);
 }
@@ -815,9 +814,9 @@ test_trie_walk_from_empty_trie_and_empty_within_finish_at_once(void **state)
 	seen.n = 0;
 	arg.t = &t;
 	arg.seen = &seen;
-	assert_int_equal(trie_walk_from(&t, NULL, &cursor, &started, 5,
-					slice_cb, &arg),
-			 0);
+	assert_int_equal(
+		trie_walk_from(&t, NULL, &cursor, &started, 5, slice_cb, &arg),
+		0);
 	assert_false(started);
 	p = pfx("11.0.0.0/8");
 	((struct payload *)trie_get(&t, &p, NULL))->p = p;
@@ -910,7 +909,8 @@ test_trie_walk_from_survives_inserts_and_deletes_between_slices(void **state)
 		for (i = j = 0; i < m.n; i++) {
 			if (!stable[i])
 				continue;
-			while (j < seen.n && prefix_cmp(&seen.v[j], &m.r[i].p) < 0)
+			while (j < seen.n &&
+			       prefix_cmp(&seen.v[j], &m.r[i].p) < 0)
 				j++;
 			assert_true(j < seen.n);
 			assert_true(prefix_equal(&seen.v[j], &m.r[i].p));
@@ -951,7 +951,9 @@ test_trie_walk_from_stops_slice_on_nonzero_callback(void **state)
 static void
 test_trie_200k_random_slash24_insert_delete_leaves_nothing(void **state)
 {
-	enum { N = 200000 };
+	enum {
+		N = 200000
+	};
 	struct prefix p;
 	uint32_t *addrs;
 	struct trie t;
@@ -1024,7 +1026,9 @@ test_slab_reuses_freed_objects_and_zeroes_them(void **state)
 static void
 test_slab_objects_are_distinct_and_memory_is_reused(void **state)
 {
-	enum { N = 100000 };
+	enum {
+		N = 100000
+	};
 	struct slab s;
 	uint64_t **v;
 	size_t i, bytes;
@@ -1093,7 +1097,8 @@ main(void)
 			test_trie_walk_from_stops_slice_on_nonzero_callback),
 		cmocka_unit_test(
 			test_trie_200k_random_slash24_insert_delete_leaves_nothing),
-		cmocka_unit_test(test_slab_reuses_freed_objects_and_zeroes_them),
+		cmocka_unit_test(
+			test_slab_reuses_freed_objects_and_zeroes_them),
 		cmocka_unit_test(
 			test_slab_objects_are_distinct_and_memory_is_reused),
 	};
