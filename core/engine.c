@@ -1504,7 +1504,7 @@ list_cb(const struct prefix *p, void *payload, void *arg)
 
 			r.view = engine_att(e, la->view)->id;
 			rib_view_state(e, la->t, la->view, p, q, &r.state,
-				       &r.reason, &out);
+				       &r.reason, &r.rmap_priority, &out);
 			if (out != NULL)
 				r.attrs = out;
 			la->rc = la->cb(&r, la->arg);

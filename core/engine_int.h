@@ -217,7 +217,7 @@ void rib_region_export_all(struct engine *e, uint32_t to_region);
  * map or a protection rejects it there). */
 void rib_view_state(struct engine *e, struct e_table *t, uint32_t att,
 		    const struct prefix *p, const struct e_path *path,
-		    uint8_t *state, uint8_t *reason,
+		    uint8_t *state, uint8_t *reason, uint8_t *deny_prio,
 		    const struct attrs **out_attrs);
 
 /* routemap.c */

@@ -525,7 +525,8 @@ prot_reason(const struct prot_hits *h, uint32_t att)
 void
 rib_view_state(struct engine *e, struct e_table *t, uint32_t att,
 	       const struct prefix *pfx, const struct e_path *path,
-	       uint8_t *state, uint8_t *reason, const struct attrs **out_attrs)
+	       uint8_t *state, uint8_t *reason, uint8_t *deny_prio,
+	       const struct attrs **out_attrs)
 {
 	struct prot_hits h = {.n = 0};
 	uint8_t r;
@@ -549,9 +550,7 @@ rib_view_state(struct engine *e, struct e_table *t, uint32_t att,
 				     .src_table = src_table_of(e, t, path),
 				     .dst_att = att,
 				     .dst_region = E_NONE};
-		uint8_t prio = 0;
-
-		if (!rmap_eval(e, &t->out, &c, out_attrs, &prio)) {
+		if (!rmap_eval(e, &t->out, &c, out_attrs, deny_prio)) {
 			*state = ENGINE_STATE_REJECTED;
 			*reason = ENGINE_REASON_ROUTE_MAP;
 			return;
