@@ -302,7 +302,9 @@ route_cb(const struct engine_route *r, void *arg)
 		json_str(r->source_region);
 		printf(",\"state\":\"%s\",\"reason\":",
 		       engine_state_str(r->state));
-		json_str(reason_text(r, rb, sizeof(rb)));
+		json_str(engine_reason_str(r->reason));
+		if (r->rmap_priority != 0)
+			printf(",\"route_map_priority\":%u", r->rmap_priority);
 		printf(",\"preference\":%u,\"as_path\":",
 		       r->attrs != NULL ? r->attrs->pref : 0);
 		json_str(attr_aspath_fmt(r->attrs ? r->attrs->aspath : NULL, ab,

@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "engine_int.h"
+#include "model_yaml.h"
 
 #define FAM(p) ((p)->family == PREFIX_AF_INET6 ? 1 : 0)
 
@@ -1780,6 +1781,28 @@ sink_printf(struct sink *s, const char *fmt, ...)
 	s->buf[s->len] = '\0';
 }
 
+static void
+sink_write(struct sink *s, const char *p, size_t n)
+{
+	if (s->xx != NULL)
+		XXH3_64bits_update(s->xx, p, n);
+	if (s->buf == NULL && s->xx != NULL)
+		return;
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 65536;
+
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		s->buf = realloc(s->buf, cap);
+		if (s->buf == NULL)
+			abort();
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+}
+
 static int
 cmp_path_ident(struct engine *e, const struct e_path *a, const struct e_path *b)
 {
@@ -1856,9 +1879,94 @@ dump_entry_cb(const struct prefix *p, void *payload, void *arg)
 	return 0;
 }
 
+static int
+cmp_region_cfg(const void *a, const void *b)
+{
+	return strcmp(((const struct model_region *)a)->id,
+		      ((const struct model_region *)b)->id);
+}
+
+static int
+cmp_table_cfg(const void *a, const void *b)
+{
+	return strcmp(((const struct model_table *)a)->id,
+		      ((const struct model_table *)b)->id);
+}
+
+static int
+cmp_table_route_cfg(const void *a, const void *b)
+{
+	const struct model_table_route *x = a, *y = b;
+	int c = strcmp(x->table, y->table);
+
+	return c != 0 ? c : prefix_cmp(&x->prefix, &y->prefix);
+}
+
+static int
+cmp_pc_cfg(const void *a, const void *b)
+{
+	return strcmp(((const struct model_pc *)a)->id,
+		      ((const struct model_pc *)b)->id);
+}
+
+static int
+cmp_att_cfg(const void *a, const void *b)
+{
+	return strcmp(((const struct model_attachment *)a)->id,
+		      ((const struct model_attachment *)b)->id);
+}
+
+static int
+cmp_rmap_cfg(const void *a, const void *b)
+{
+	const struct model_rmap *x = a, *y = b;
+	int c = strcmp(x->region, y->region);
+
+	if (c == 0)
+		c = (int)x->direction - (int)y->direction;
+	if (c == 0)
+		c = strcmp(x->route_table, y->route_table);
+	return c != 0 ? c : (int)x->priority - (int)y->priority;
+}
+
+static int
+cmp_bwp_cfg(const void *a, const void *b)
+{
+	return strcmp(((const struct model_bwp *)a)->id,
+		      ((const struct model_bwp *)b)->id);
+}
+
+/* The configuration in a canonical form: sorted by key, lines cleared,
+ * written as YAML. */
+static void
+dump_config(struct engine *e, struct sink *s)
+{
+	struct model m;
+	char *y;
+
+	if (model_clone(&m, &e->model) != 0)
+		abort();
+	qsort(m.regions, m.nregions, sizeof(*m.regions), cmp_region_cfg);
+	qsort(m.tables, m.ntables, sizeof(*m.tables), cmp_table_cfg);
+	qsort(m.table_routes, m.ntable_routes, sizeof(*m.table_routes),
+	      cmp_table_route_cfg);
+	qsort(m.pcs, m.npcs, sizeof(*m.pcs), cmp_pc_cfg);
+	qsort(m.attachments, m.nattachments, sizeof(*m.attachments),
+	      cmp_att_cfg);
+	qsort(m.rmaps, m.nrmaps, sizeof(*m.rmaps), cmp_rmap_cfg);
+	qsort(m.bwps, m.nbwps, sizeof(*m.bwps), cmp_bwp_cfg);
+	y = model_yaml_emit(&m);
+	if (y == NULL)
+		abort();
+	sink_write(s, y, strlen(y));
+	free(y);
+	model_free(&m);
+}
+
 static void
 dump(struct engine *e, struct sink *s)
 {
+	dump_config(e, s);
 	struct e_table **tv;
 	struct e_att **av;
 	size_t nt = tables_sorted(e, NULL, NULL, &tv);

@@ -26,6 +26,7 @@ def state(a, prefix, source):
     return rs[0]["state"], rs[0]["reason"]
 # the business units do not learn each other's routes
 assert state("vpc-bu-a", "10.2.0.0/24", "vpc-bu-b") == ("Rejected", "route-map-deny"), state("vpc-bu-a", "10.2.0.0/24", "vpc-bu-b")
+assert [r for r in routes("vpc-bu-a", "10.2.0.0/24")][0]["route_map_priority"] == 10
 assert state("vpc-bu-b", "10.1.0.0/24", "vpc-bu-a")[0] == "Rejected"
 # both reach the shared-services VPC in the other region
 for bu in ("vpc-bu-a", "vpc-bu-b"):
