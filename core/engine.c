@@ -36,7 +36,7 @@ struct engine *
 engine_new(void)
 {
 	struct engine *e = calloc(1, sizeof(*e));
-	struct prefix none = {0};
+	struct prefix none = { 0 };
 
 	if (e == NULL)
 		return NULL;
@@ -257,7 +257,8 @@ job_cb(const struct prefix *p, void *payload, void *arg)
 			if (q->src == j->att && q->type == MODEL_RT_BGP &&
 			    !(q->flags & (P_REMOTE | P_TSTATIC)) &&
 			    q->gen < j->gen &&
-			    (j->peer == E_NONE || PEER_IDX(q->peer) == j->peer) &&
+			    (j->peer == E_NONE ||
+			     PEER_IDX(q->peer) == j->peer) &&
 			    nv < 64)
 				victims[nv++] = q;
 		}
@@ -280,14 +281,13 @@ engine_run(struct engine *e, size_t budget)
 		struct e_job *j = e->jobs;
 		struct e_table *t =
 			j->table < e->ntables ? e->tables[j->table] : NULL;
-		struct job_arg ja = {e, t, j};
+		struct job_arg ja = { e, t, j };
 		size_t n = 0;
 		bool done;
 
 		if (t != NULL) {
-			const struct prefix *w = j->within.family != 0
-							 ? &j->within
-							 : NULL;
+			const struct prefix *w =
+				j->within.family != 0 ? &j->within : NULL;
 
 			n = trie_walk_from(&t->trie[j->fam], w, &j->cursor,
 					   &j->started, budget, job_cb, &ja);
@@ -405,8 +405,7 @@ table_att_del(struct e_table *t, uint32_t att)
 
 /* The tables an attachment propagates into, resolved from its config. */
 static void
-att_resolve(struct engine *e, struct e_att *a,
-	    const struct model_attachment *m)
+att_resolve(struct engine *e, struct e_att *a, const struct model_attachment *m)
 {
 	struct e_region *r = region_by_id(e, m->region);
 	struct e_table *assoc = m->route_table[0] != '\0'
@@ -595,8 +594,7 @@ att_move(struct engine *e, struct e_att *a, const struct e_att *old)
 }
 
 static bool
-prot_changed(const struct model_attachment *o,
-	     const struct model_attachment *n)
+prot_changed(const struct model_attachment *o, const struct model_attachment *n)
 {
 	if (o == NULL || n == NULL)
 		return true;
@@ -629,9 +627,8 @@ rmap_table_id(struct engine *e, const struct model_rmap *r)
 	if (r->route_table[0] != '\0')
 		return r->route_table;
 	reg = region_by_id(e, r->region);
-	return reg != NULL && reg->system != E_NONE
-		       ? e->tables[reg->system]->id
-		       : "";
+	return reg != NULL && reg->system != E_NONE ? e->tables[reg->system]->id
+						    : "";
 }
 
 /* Queues the re-evaluation a changed route-map entry needs: only prefixes
@@ -717,14 +714,14 @@ check_state(struct engine *e, const struct model *m, struct cen_err *err)
 			continue;
 		for (size_t k = 0; k < na->nroutes; k++) {
 			const struct prefix *p = &na->routes[k].prefix;
-			struct learned_ctx c = {.att = a->idx};
+			struct learned_ctx c = { .att = a->idx };
 			struct e_table *t = e->tables[a->assoc];
 			bool existed = false;
 			char buf[PREFIX_STRLEN];
 
 			for (size_t j = 0; oa != NULL && j < oa->nroutes; j++)
-				existed |= prefix_equal(&oa->routes[j].prefix,
-							p);
+				existed |=
+					prefix_equal(&oa->routes[j].prefix, p);
 			if (existed)
 				continue;
 			trie_walk_longer(&t->trie[FAM(p)], p, learned_cb, &c);
@@ -768,8 +765,7 @@ table_route_same(const struct model_table_route *a,
 }
 
 static void
-table_route_paths(struct engine *e, const struct model_table_route *r,
-		  bool add)
+table_route_paths(struct engine *e, const struct model_table_route *r, bool add)
 {
 	struct e_table *t = table_by_id(e, r->table);
 
@@ -824,8 +820,7 @@ reconcile(struct engine *e, struct model *old)
 	/* regions and tables appear first */
 	for (size_t i = 0; i < m->nregions; i++) {
 		if (region_by_id(e, m->regions[i].id) == NULL) {
-			struct e_region *r =
-				region_create(e, m->regions[i].id);
+			struct e_region *r = region_create(e, m->regions[i].id);
 
 			r->hidden = table_create(e, "", r->idx, true)->idx;
 		}
@@ -957,18 +952,18 @@ reconcile(struct engine *e, struct model *old)
 		}
 		for (size_t i = 0; i < old->nrmaps; i++) {
 			const struct model_rmap *o = &old->rmaps[i];
-			const struct model_rmap *n = model_find_rmap(
-				m, o->region, o->direction, o->route_table,
-				o->priority);
+			const struct model_rmap *n =
+				model_find_rmap(m, o->region, o->direction,
+						o->route_table, o->priority);
 
 			if (n == NULL || !rmap_same(o, n))
 				rmap_jobs(e, o);
 		}
 		for (size_t i = 0; i < m->nrmaps; i++) {
 			const struct model_rmap *n = &m->rmaps[i];
-			const struct model_rmap *o = model_find_rmap(
-				old, n->region, n->direction, n->route_table,
-				n->priority);
+			const struct model_rmap *o =
+				model_find_rmap(old, n->region, n->direction,
+						n->route_table, n->priority);
 
 			if (o == NULL || !rmap_same(o, n))
 				rmap_jobs(e, n);
@@ -1061,8 +1056,7 @@ ENGINE_PUT(rmap, struct model_rmap)
 ENGINE_PUT(bwp, struct model_bwp)
 
 int
-engine_put_cen(struct engine *e, const struct model_cen *c,
-	       struct cen_err *err)
+engine_put_cen(struct engine *e, const struct model_cen *c, struct cen_err *err)
 {
 	struct model m;
 	int rc = model_clone(&m, &e->model);
@@ -1304,7 +1298,8 @@ engine_path_del(struct engine *e, const char *attachment,
 		return cen_errf(err, -CEN_ENOENT,
 				"attachment %s has no path for %s from that "
 				"peer",
-				attachment, prefix_fmt(prefix, buf, sizeof(buf)));
+				attachment,
+				prefix_fmt(prefix, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -1458,12 +1453,12 @@ static uint8_t
 deny_prio_in(struct engine *e, const struct e_table *t, const struct prefix *p,
 	     const struct e_path *q)
 {
-	struct rmap_ctx c = {.prefix = p,
-			     .path = q,
-			     .attrs = q->attrs,
-			     .src_table = E_NONE,
-			     .dst_att = E_NONE,
-			     .dst_region = E_NONE};
+	struct rmap_ctx c = { .prefix = p,
+			      .path = q,
+			      .attrs = q->attrs,
+			      .src_table = E_NONE,
+			      .dst_att = E_NONE,
+			      .dst_region = E_NONE };
 	const struct attrs *out = NULL;
 	uint8_t prio = 0;
 
@@ -1549,7 +1544,7 @@ engine_route_list(struct engine *e, const char *region, const char *table,
 {
 	struct e_table **v;
 	size_t n = tables_sorted(e, region, table, &v);
-	struct list_arg la = {.e = e, .cb = cb, .arg = arg, .view = E_NONE};
+	struct list_arg la = { .e = e, .cb = cb, .arg = arg, .view = E_NONE };
 
 	if (n == 0 && (table != NULL || region != NULL)) {
 		free(v);
@@ -1572,7 +1567,7 @@ engine_view_list(struct engine *e, const char *attachment,
 		 const struct prefix *within, engine_route_cb cb, void *arg)
 {
 	struct e_att *a = att_by_id(e, attachment);
-	struct list_arg la = {.e = e, .cb = cb, .arg = arg};
+	struct list_arg la = { .e = e, .cb = cb, .arg = arg };
 
 	if (a == NULL)
 		return -CEN_ENOENT;
@@ -1657,7 +1652,7 @@ engine_fib_walk(struct engine *e, const char *region, engine_delta_cb cb,
 	struct e_table **v;
 	struct e_att **atts;
 	size_t n, na;
-	struct fib_arg fa = {.e = e, .cb = cb, .arg = arg};
+	struct fib_arg fa = { .e = e, .cb = cb, .arg = arg };
 
 	if (region != NULL && region_by_id(e, region) == NULL)
 		return -CEN_ENOENT;
@@ -1684,7 +1679,8 @@ engine_fib_walk(struct engine *e, const char *region, engine_delta_cb cb,
 				.table = e->tables[a->assoc]->id,
 				.view = a->id,
 				.prefix = ov[k]->prefix,
-				.nhg = ov[k]->nhg};
+				.nhg = ov[k]->nhg
+			};
 
 			cb(&d, arg);
 		}
@@ -1718,7 +1714,7 @@ engine_fib_lookup(struct engine *e, const char *attachment,
 		  const struct prefix *dst, struct prefix *matched)
 {
 	struct e_att *a = att_by_id(e, attachment);
-	struct lpm_arg la = {.n = 0};
+	struct lpm_arg la = { .n = 0 };
 	struct e_table *t;
 
 	if (a == NULL || dst == NULL || dst->family == PREFIX_AF_NONE)
@@ -1870,8 +1866,8 @@ dump_entry_cb(const struct prefix *p, void *payload, void *arg)
 			    (q->flags & P_BLACKHOLE) ? "blackhole" : src->id,
 			    model_route_type_str(q->type),
 			    (q->flags & P_REMOTE) ? " remote" : "",
-			    (q->flags & P_TSTATIC) ? " table-static" : "",
-			    peer, PEER_NODE(q->peer), engine_state_str(q->state),
+			    (q->flags & P_TSTATIC) ? " table-static" : "", peer,
+			    PEER_NODE(q->peer), engine_state_str(q->state),
 			    engine_reason_str(q->reason), a->pref, a->weight,
 			    attr_aspath_fmt(a->aspath, ab, sizeof(ab)),
 			    attr_comms_fmt(a->comms, cb, sizeof(cb)));
@@ -1971,7 +1967,7 @@ dump(struct engine *e, struct sink *s)
 	struct e_att **av;
 	size_t nt = tables_sorted(e, NULL, NULL, &tv);
 	size_t na = atts_sorted(e, &av);
-	struct dump_arg da = {e, s};
+	struct dump_arg da = { e, s };
 	char pb[PREFIX_STRLEN], nb[512];
 
 	if (e->model.has_cen)
@@ -1981,8 +1977,9 @@ dump(struct engine *e, struct sink *s)
 	for (size_t i = 0; i < nt; i++) {
 		struct e_table *t = tv[i];
 
-		sink_printf(s, "table %s/%s system=%d max=%u mrecmp=%d "
-			       "counted=%zu\n",
+		sink_printf(s,
+			    "table %s/%s system=%d max=%u mrecmp=%d "
+			    "counted=%zu\n",
 			    e->regions[t->region]->id, t->id, t->system,
 			    t->max_routes, t->multi_region_ecmp, t->counted);
 		for (int f = 0; f < 2; f++)
@@ -1993,8 +1990,9 @@ dump(struct engine *e, struct sink *s)
 		struct e_override **ov;
 		size_t no = overrides_sorted(a, &ov);
 
-		sink_printf(s, "attachment %s %s region=%s table=%s "
-			       "health=%s\n",
+		sink_printf(s,
+			    "attachment %s %s region=%s table=%s "
+			    "health=%s\n",
 			    a->id, model_att_type_str(a->type),
 			    e->regions[a->region]->id, e->tables[a->assoc]->id,
 			    a->health_down ? "down" : "up");
@@ -2014,7 +2012,7 @@ dump(struct engine *e, struct sink *s)
 uint64_t
 engine_hash(struct engine *e)
 {
-	struct sink s = {0};
+	struct sink s = { 0 };
 	uint64_t h;
 
 	s.xx = XXH3_createState();
@@ -2030,7 +2028,7 @@ engine_hash(struct engine *e)
 char *
 engine_dump(struct engine *e)
 {
-	struct sink s = {0};
+	struct sink s = { 0 };
 
 	sink_printf(&s, "%s", "");
 	dump(e, &s);

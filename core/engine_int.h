@@ -20,8 +20,8 @@
 #define E_NONE UINT32_MAX
 
 /* Path flags. */
-#define P_REMOTE 0x01    /* learned from another region */
-#define P_TSTATIC 0x02   /* a static route of the table */
+#define P_REMOTE    0x01 /* learned from another region */
+#define P_TSTATIC   0x02 /* a static route of the table */
 #define P_BLACKHOLE 0x04 /* table static route to nowhere */
 
 /* One path in one table's entry.  Sorted in the entry by (src, peer, type,
@@ -31,28 +31,28 @@ struct e_path {
 	const struct attrs *attrs; /* as received (pre-policy); one ref */
 	const struct attrs *eff;   /* after RegionIn, NULL if denied; one ref
 				    * unless eff == attrs */
-	uint32_t src;              /* attachment index */
-	uint32_t peer;             /* low 24 bits: peer index; high 8: node */
-	uint32_t gen;              /* engine generation when added */
-	uint8_t type;              /* enum model_route_type at the source */
-	uint8_t state;             /* enum engine_state */
-	uint8_t reason;            /* enum engine_reason */
-	uint8_t flags;             /* P_* */
+	uint32_t src;		   /* attachment index */
+	uint32_t peer;		   /* low 24 bits: peer index; high 8: node */
+	uint32_t gen;		   /* engine generation when added */
+	uint8_t type;		   /* enum model_route_type at the source */
+	uint8_t state;		   /* enum engine_state */
+	uint8_t reason;		   /* enum engine_reason */
+	uint8_t flags;		   /* P_* */
 };
 
-#define PEER_IDX(p) ((p)&0xffffffu)
+#define PEER_IDX(p)  ((p)&0xffffffu)
 #define PEER_NODE(p) ((uint8_t)((p) >> 24))
 
 /* Entry flags. */
-#define EN_COUNTED 0x01   /* admitted under the table's quota */
-#define EN_OVERFLOW 0x02  /* over quota */
+#define EN_COUNTED   0x01 /* admitted under the table's quota */
+#define EN_OVERFLOW  0x02 /* over quota */
 #define EN_OVERRIDES 0x04 /* some attachment has a view override */
 
 /* The payload of a table trie node: one prefix of one table. */
 struct e_entry {
 	struct e_path *paths;
 	const struct engine_nhg *nhg; /* active group; NULL when none */
-	uint32_t seq;                 /* admission order for the quota */
+	uint32_t seq;		      /* admission order for the quota */
 	uint8_t flags;
 };
 
@@ -66,7 +66,7 @@ struct e_rmap {
 	uint32_t *src_tables, *dst_tables;
 	uint32_t nsrc_tables, ndst_tables;
 	uint32_t src_types, dst_types; /* bit (1 << model_att_type) */
-	uint32_t route_types;          /* bit (1 << model_route_type) */
+	uint32_t route_types;	       /* bit (1 << model_route_type) */
 	bool unresolved; /* names something absent: never matches */
 };
 
@@ -75,8 +75,8 @@ struct e_rmap_set {
 	struct e_rmap *v;
 	size_t n;
 	/* RegionOut: which destinations some Deny entry can reach */
-	bool deny_all;        /* a Deny entry without a plain dst list */
-	uint32_t *deny_atts;  /* else these attachment indices */
+	bool deny_all;	     /* a Deny entry without a plain dst list */
+	uint32_t *deny_atts; /* else these attachment indices */
 	size_t ndeny_atts;
 };
 
@@ -103,8 +103,8 @@ struct e_table {
 	bool hidden; /* holds paths of attachments that propagate nowhere */
 	uint32_t max_routes;
 	bool multi_region_ecmp;
-	struct trie trie[2];  /* [0] IPv4, [1] IPv6 */
-	struct trie prot[2];  /* protections, payload struct e_prot */
+	struct trie trie[2]; /* [0] IPv4, [1] IPv6 */
+	struct trie prot[2]; /* protections, payload struct e_prot */
 	size_t counted;
 	struct e_overflow *ovf;
 	size_t novf, capovf;
@@ -126,7 +126,7 @@ struct e_att {
 	uint32_t idx;
 	uint8_t type;
 	uint32_t region;
-	uint32_t assoc;               /* table index */
+	uint32_t assoc;		       /* table index */
 	uint32_t prop[MODEL_LIST_MAX]; /* table indices; none = hidden */
 	uint8_t nprop;
 	bool health_down;
@@ -142,9 +142,9 @@ struct e_override {
 
 /* A resumable walk over one table. */
 enum {
-	JOB_IN = 0x1,     /* re-run RegionIn on matching paths */
+	JOB_IN = 0x1,	  /* re-run RegionIn on matching paths */
 	JOB_DECIDE = 0x2, /* re-run the decision */
-	JOB_OUT = 0x4,    /* recompute views and exports */
+	JOB_OUT = 0x4,	  /* recompute views and exports */
 	JOB_FLUSH = 0x8,  /* remove paths of (att, peer) older than gen */
 };
 
@@ -156,7 +156,7 @@ struct e_job {
 	uint32_t peer; /* JOB_FLUSH: peer index, E_NONE: every peer */
 	uint32_t gen;
 	struct prefix within; /* family NONE: everything */
-	int fam;              /* 0 or 1 */
+	int fam;	      /* 0 or 1 */
 	struct prefix cursor;
 	bool started;
 };
@@ -228,11 +228,11 @@ int rmap_set_build(struct engine *e, struct e_rmap_set *s, uint32_t region,
 
 struct rmap_ctx {
 	const struct prefix *prefix;
-	const struct e_path *path;  /* src, type, flags */
-	const struct attrs *attrs;  /* input attributes */
-	uint32_t src_table;         /* E_NONE if none */
-	uint32_t dst_att;           /* RegionOut to an attachment, or E_NONE */
-	uint32_t dst_region;        /* RegionOut to a region, or E_NONE */
+	const struct e_path *path; /* src, type, flags */
+	const struct attrs *attrs; /* input attributes */
+	uint32_t src_table;	   /* E_NONE if none */
+	uint32_t dst_att;	   /* RegionOut to an attachment, or E_NONE */
+	uint32_t dst_region;	   /* RegionOut to a region, or E_NONE */
 };
 
 /* Evaluates s for ctx.  Returns true (permit) with *out the resulting

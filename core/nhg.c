@@ -45,7 +45,7 @@ nhg_hash(const struct engine_nh *nh, uint32_t n)
 	uint64_t h = hmap_hash_bytes(&n, sizeof(n), 0x6e6867);
 
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t kw[2] = {nh[i].kind, nh[i].weight};
+		uint8_t kw[2] = { nh[i].kind, nh[i].weight };
 
 		h = hmap_hash_bytes(kw, sizeof(kw), h);
 		h = hmap_hash_bytes(nh[i].id, strlen(nh[i].id), h);

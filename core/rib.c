@@ -18,7 +18,7 @@
 #include "engine_int.h"
 
 #define FAM(p) ((p)->family == PREFIX_AF_INET6 ? 1 : 0)
-#define SMALL 64
+#define SMALL  64
 
 static bool
 is_vbr_type(uint8_t t)
@@ -98,8 +98,8 @@ rib_nh_name(struct engine *e, const struct e_path *p, uint8_t *kind)
 
 /* Path identity order inside an entry. */
 static int
-path_key_cmp(const struct e_path *p, uint32_t src, uint32_t peer,
-	     uint8_t type, uint8_t flags)
+path_key_cmp(const struct e_path *p, uint32_t src, uint32_t peer, uint8_t type,
+	     uint8_t flags)
 {
 	uint8_t pf = p->flags & (P_REMOTE | P_TSTATIC);
 
@@ -177,9 +177,8 @@ ovf_remove(struct e_table *t, const struct prefix *p)
 	}
 }
 
-static void refresh(struct engine *e, struct e_table *t,
-		    const struct prefix *p, struct e_entry *en, uint8_t what,
-		    uint32_t att);
+static void refresh(struct engine *e, struct e_table *t, const struct prefix *p,
+		    struct e_entry *en, uint8_t what, uint32_t att);
 
 static void
 ovf_promote(struct engine *e, struct e_table *t)
@@ -249,9 +248,9 @@ admit(struct engine *e, struct e_table *t, const struct prefix *p,
 }
 
 static void
-demote(struct e_path **v, uint32_t *n, bool (*lose)(const struct e_path *,
-						     const void *),
-       const void *arg, uint8_t reason)
+demote(struct e_path **v, uint32_t *n,
+       bool (*lose)(const struct e_path *, const void *), const void *arg,
+       uint8_t reason)
 {
 	uint32_t m = 0;
 
@@ -347,7 +346,8 @@ tie_cmp(const void *pa, const void *pb)
 	const struct e_path *b = *(struct e_path *const *)pb;
 	int c;
 
-	c = strcmp(engine_att(tie_e, a->src)->id, engine_att(tie_e, b->src)->id);
+	c = strcmp(engine_att(tie_e, a->src)->id,
+		   engine_att(tie_e, b->src)->id);
 	if (c != 0)
 		return c;
 	c = prefix_cmp(&tie_e->peers[PEER_IDX(a->peer)],
@@ -366,7 +366,7 @@ decide(struct engine *e, struct e_table *t, const struct prefix *pfx,
 	struct e_path *small[SMALL], **v = small;
 	struct e_path *p;
 	uint32_t n = 0, cap = SMALL;
-	struct dctx d = {.e = e, .t = t};
+	struct dctx d = { .e = e, .t = t };
 	bool usable;
 
 	for (p = en->paths; p != NULL; p = p->next) {
@@ -434,8 +434,7 @@ decide(struct engine *e, struct e_table *t, const struct prefix *pfx,
 		any_vbr_bgp |= v[i]->type == MODEL_RT_BGP;
 	}
 	if (any_vbr_bgp)
-		demote(v, &n, lose_vbr_static, &d,
-		       ENGINE_REASON_BGP_PREFERRED);
+		demote(v, &n, lose_vbr_static, &d, ENGINE_REASON_BGP_PREFERRED);
 	if (any_vbr) {
 		for (uint32_t i = 0; i < n; i++)
 			if (vbr_src(&d, v[i]) && hops(v[i]) < min_hops)
@@ -528,7 +527,7 @@ rib_view_state(struct engine *e, struct e_table *t, uint32_t att,
 	       uint8_t *state, uint8_t *reason, uint8_t *deny_prio,
 	       const struct attrs **out_attrs)
 {
-	struct prot_hits h = {.n = 0};
+	struct prot_hits h = { .n = 0 };
 	uint8_t r;
 
 	*state = path->state;
@@ -544,12 +543,12 @@ rib_view_state(struct engine *e, struct e_table *t, uint32_t att,
 		return;
 	}
 	if (t->out.n > 0) {
-		struct rmap_ctx c = {.prefix = pfx,
-				     .path = path,
-				     .attrs = path->eff,
-				     .src_table = src_table_of(e, t, path),
-				     .dst_att = att,
-				     .dst_region = E_NONE};
+		struct rmap_ctx c = { .prefix = pfx,
+				      .path = path,
+				      .attrs = path->eff,
+				      .src_table = src_table_of(e, t, path),
+				      .dst_att = att,
+				      .dst_region = E_NONE };
 		if (!rmap_eval(e, &t->out, &c, out_attrs, deny_prio)) {
 			*state = ENGINE_STATE_REJECTED;
 			*reason = ENGINE_REASON_ROUTE_MAP;
@@ -609,7 +608,7 @@ static void
 update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 	     struct e_entry *en)
 {
-	struct prot_hits h = {.n = 0};
+	struct prot_hits h = { .n = 0 };
 	struct e_path *act[MODEL_ECMP_MAX], *kept[MODEL_ECMP_MAX];
 	uint32_t nact = 0;
 	bool any = false;
@@ -642,13 +641,13 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 			uint32_t nk = 0;
 
 			for (uint32_t k = 0; k < nact; k++) {
-				struct rmap_ctx c = {
-					.prefix = pfx,
-					.path = act[k],
-					.attrs = act[k]->eff,
-					.src_table = src_table_of(e, t, act[k]),
-					.dst_att = ai,
-					.dst_region = E_NONE};
+				struct rmap_ctx c = { .prefix = pfx,
+						      .path = act[k],
+						      .attrs = act[k]->eff,
+						      .src_table = src_table_of(
+							      e, t, act[k]),
+						      .dst_att = ai,
+						      .dst_region = E_NONE };
 				const struct attrs *out = NULL;
 
 				if (rmap_eval(e, &t->out, &c, &out, NULL)) {
@@ -673,9 +672,8 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 
 /* Exports the active local paths of a system table's prefix to every other
  * region's system table (after RegionOut towards that region). */
-static void
-export(struct engine *e, struct e_table *t, const struct prefix *pfx,
-       struct e_entry *en)
+static void export(struct engine *e, struct e_table *t,
+		   const struct prefix *pfx, struct e_entry *en)
 {
 	for (size_t r = 0; r < e->nregions; r++) {
 		struct e_region *reg = e->regions[r];
@@ -699,13 +697,13 @@ export(struct engine *e, struct e_table *t, const struct prefix *pfx,
 			    nw == MODEL_ECMP_MAX)
 				continue;
 			if (t->out.n > 0) {
-				struct rmap_ctx c = {
-					.prefix = pfx,
-					.path = p,
-					.attrs = p->eff,
-					.src_table = src_table_of(e, t, p),
-					.dst_att = E_NONE,
-					.dst_region = reg->idx};
+				struct rmap_ctx c = { .prefix = pfx,
+						      .path = p,
+						      .attrs = p->eff,
+						      .src_table = src_table_of(
+							      e, t, p),
+						      .dst_att = E_NONE,
+						      .dst_region = reg->idx };
 
 				if (!rmap_eval(e, &t->out, &c, &out, NULL))
 					continue;
@@ -937,7 +935,7 @@ void
 rib_att_paths(struct engine *e, struct e_table *t, uint32_t att,
 	      struct e_table *dst, bool remove)
 {
-	struct att_walk w = {.e = e, .t = t, .dst = dst, .att = att};
+	struct att_walk w = { .e = e, .t = t, .dst = dst, .att = att };
 
 	for (int f = 0; f < 2; f++)
 		trie_walk(&t->trie[f], att_collect_cb, &w);
@@ -950,7 +948,8 @@ rib_att_paths(struct engine *e, struct e_table *t, uint32_t att,
 			continue;
 		for (q = en->paths; q != NULL; q = next) {
 			next = q->next;
-			if (q->src != att || (q->flags & (P_REMOTE | P_TSTATIC)))
+			if (q->src != att ||
+			    (q->flags & (P_REMOTE | P_TSTATIC)))
 				continue;
 			if (dst != NULL)
 				rib_path_put(e, dst, p, q->src, q->peer,
@@ -1062,7 +1061,7 @@ rib_region_export_all(struct engine *e, uint32_t to_region)
 {
 	for (size_t r = 0; r < e->nregions; r++) {
 		struct e_region *reg = e->regions[r];
-		struct pfx_list l = {0};
+		struct pfx_list l = { 0 };
 		struct e_table *t;
 
 		if (reg == NULL || reg->idx == to_region)

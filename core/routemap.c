@@ -68,8 +68,8 @@ resolve(struct hmap *map, const model_id *ids, uint8_t n, uint32_t *count,
 	if (v == NULL)
 		return NULL;
 	for (uint8_t i = 0; i < n; i++) {
-		const uint32_t *obj = hmap_get(map, hmap_hash_str(ids[i]),
-					       ids[i]);
+		const uint32_t *obj =
+			hmap_get(map, hmap_hash_str(ids[i]), ids[i]);
 
 		/* every object kept in these maps begins with its id, then
 		 * its index */
@@ -151,9 +151,10 @@ rmap_set_build(struct engine *e, struct e_rmap_set *s, uint32_t region,
 	rmap_set_fini(s);
 	for (size_t i = 0; i < m->nrmaps; i++) {
 		const struct model_rmap *cfg = &m->rmaps[i];
-		const char *tid = cfg->route_table[0] != '\0'
-					  ? cfg->route_table
-					  : e->tables[e->regions[region]->system]->id;
+		const char *tid =
+			cfg->route_table[0] != '\0'
+				? cfg->route_table
+				: e->tables[e->regions[region]->system]->id;
 
 		if (cfg->direction != dir || strcmp(cfg->region, rid) != 0 ||
 		    strcmp(tid, t->id) != 0)
@@ -167,9 +168,10 @@ rmap_set_build(struct engine *e, struct e_rmap_set *s, uint32_t region,
 		return -CEN_ENOMEM;
 	for (size_t i = 0; i < m->nrmaps; i++) {
 		const struct model_rmap *cfg = &m->rmaps[i];
-		const char *tid = cfg->route_table[0] != '\0'
-					  ? cfg->route_table
-					  : e->tables[e->regions[region]->system]->id;
+		const char *tid =
+			cfg->route_table[0] != '\0'
+				? cfg->route_table
+				: e->tables[e->regions[region]->system]->id;
 
 		if (cfg->direction != dir || strcmp(cfg->region, rid) != 0 ||
 		    strcmp(tid, t->id) != 0)
@@ -185,13 +187,14 @@ rmap_set_build(struct engine *e, struct e_rmap_set *s, uint32_t region,
 
 		if (r->cfg.action != MODEL_ACTION_DENY || r->unresolved)
 			continue;
-		if (r->cfg.ndst_instances == 0 || r->cfg.dst_instances_inverse) {
+		if (r->cfg.ndst_instances == 0 ||
+		    r->cfg.dst_instances_inverse) {
 			s->deny_all = true;
 			continue;
 		}
-		uint32_t *nv = realloc(s->deny_atts,
-				       (s->ndeny_atts + r->ndst_atts) *
-					       sizeof(*nv));
+		uint32_t *nv =
+			realloc(s->deny_atts,
+				(s->ndeny_atts + r->ndst_atts) * sizeof(*nv));
 		if (nv == NULL)
 			return -CEN_ENOMEM;
 		s->deny_atts = nv;
@@ -373,9 +376,8 @@ apply_sets(struct engine *e, const struct e_rmap *r, struct attrs *w,
 		*changed = true;
 	}
 	if (r->cfg.set_comm_mode != MODEL_COMM_UNSPECIFIED) {
-		const struct attr_comms *add =
-			attr_comms_intern(st, r->cfg.set_comms,
-					  r->cfg.nset_comms);
+		const struct attr_comms *add = attr_comms_intern(
+			st, r->cfg.set_comms, r->cfg.nset_comms);
 		const struct attr_comms *nc;
 
 		if (r->cfg.set_comm_mode == MODEL_COMM_REPLACE) {
@@ -399,7 +401,8 @@ apply_sets(struct engine *e, const struct e_rmap *r, struct attrs *w,
 
 bool
 rmap_eval(struct engine *e, const struct e_rmap_set *s,
-	  const struct rmap_ctx *c, const struct attrs **out, uint8_t *deny_prio)
+	  const struct rmap_ctx *c, const struct attrs **out,
+	  uint8_t *deny_prio)
 {
 	struct attr_store *st = &e->attrs;
 	struct attrs w = *c->attrs;
