@@ -213,9 +213,9 @@ int engine_path_add(struct engine *e, const struct engine_path_in *p,
 int engine_path_del(struct engine *e, const char *attachment,
 		    const struct prefix *peer, const struct prefix *prefix,
 		    struct cen_err *err);
-/* Withdraws every path learned from peer (family NONE: every BGP path) of
- * the attachment; returns the number withdrawn or a negative error.  Runs as
- * a job when the attachment has many paths. */
+/* Withdraws every BGP path learned from peer (family NONE: from every peer)
+ * of the attachment, as a job over its tables (engine_run); paths the peer
+ * sends again after this call are kept.  Returns 0 or a negative error. */
 int engine_peer_flush(struct engine *e, const char *attachment,
 		      const struct prefix *peer, struct cen_err *err);
 
