@@ -20,9 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define NONE ((size_t)-1)
+#define NONE	    ((size_t)-1)
 #define VSWITCH_MAX 256
-#define ASN_RANGE "1..4294967295"
+#define ASN_RANGE   "1..4294967295"
 
 /*
  * IDs
@@ -60,20 +60,21 @@ id_eq(const char *a, const char *b)
  * Enum names
  */
 
-static const char *const att_type_names[] = {"Unspecified", "VPC", "VBR",
-					      "VPN", "CCN"};
-static const char *const route_type_names[] = {"Unspecified", "System",
-						"Custom", "BGP", "CEN"};
+static const char *const att_type_names[] = { "Unspecified", "VPC", "VBR",
+					      "VPN", "CCN" };
+static const char *const route_type_names[] = { "Unspecified", "System",
+						"Custom", "BGP", "CEN" };
 static const char *const nh_type_names[] = {
-	"Unspecified",	     "Attachment", "ENI",	"Instance",
-	"RouterInterface", "PhysicalConnection", "VPC", "Blackhole"};
-static const char *const dir_names[] = {"Unspecified", "RegionIn",
-					"RegionOut"};
-static const char *const action_names[] = {"Unspecified", "Permit", "Deny"};
-static const char *const match_mode_names[] = {"Unspecified", "Include",
-						"Complete"};
-static const char *const comm_mode_names[] = {"Unspecified", "Additive",
-					       "Replace"};
+	"Unspecified",	   "Attachment",	 "ENI", "Instance",
+	"RouterInterface", "PhysicalConnection", "VPC", "Blackhole"
+};
+static const char *const dir_names[] = { "Unspecified", "RegionIn",
+					 "RegionOut" };
+static const char *const action_names[] = { "Unspecified", "Permit", "Deny" };
+static const char *const match_mode_names[] = { "Unspecified", "Include",
+						"Complete" };
+static const char *const comm_mode_names[] = { "Unspecified", "Additive",
+					       "Replace" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -592,8 +593,7 @@ array_del(void *arrp, size_t *n, size_t size, size_t at)
 
 	if (at == NONE)
 		return -CEN_ENOENT;
-	memmove(*arr + at * size, *arr + (at + 1) * size,
-		(*n - at - 1) * size);
+	memmove(*arr + at * size, *arr + (at + 1) * size, (*n - at - 1) * size);
 	if (--*n == 0) {
 		free(*arr);
 		*arr = NULL;
@@ -781,8 +781,7 @@ static void verr(struct vctx *v, int code, int line, const char *obj,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void
-verr(struct vctx *v, int code, int line, const char *obj, const char *fmt,
-     ...)
+verr(struct vctx *v, int code, int line, const char *obj, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -825,8 +824,8 @@ sent_key_cmp(const void *x, const void *y)
 }
 
 static int
-index_build(struct index *ix, const void *base, size_t n,
-	    size_t stride, size_t key_off, size_t line_off)
+index_build(struct index *ix, const void *base, size_t n, size_t stride,
+	    size_t key_off, size_t line_off)
 {
 	const char *p = base;
 
@@ -1028,8 +1027,7 @@ pfx_show(const struct prefix *p, char *buf, size_t size)
 	if (p->family == PREFIX_AF_NONE)
 		snprintf(buf, size, "(none)");
 	else if (!addr_ok(p))
-		snprintf(buf, size, "(family %u length %u)", p->family,
-			 p->len);
+		snprintf(buf, size, "(family %u length %u)", p->family, p->len);
 	else
 		prefix_fmt(p, buf, size);
 	return buf;
@@ -1049,8 +1047,7 @@ id_show(const char *id, char *buf, size_t size)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < size && i + 1 < MODEL_ID_MAX && id[i] != '\0';
-	     i++)
+	for (i = 0; i + 1 < size && i + 1 < MODEL_ID_MAX && id[i] != '\0'; i++)
 		buf[i] = (id[i] >= 0x20 && id[i] < 0x7f) ? id[i] : '?';
 	buf[i] = '\0';
 	return buf;
@@ -1153,8 +1150,8 @@ check_asn(struct vctx *v, int line, const char *obj, const char *field,
 	  uint32_t asn)
 {
 	if (asn == 0)
-		verr(v, -CEN_ERANGE, line, obj,
-		     "%s 0 out of range " ASN_RANGE, field);
+		verr(v, -CEN_ERANGE, line, obj, "%s 0 out of range " ASN_RANGE,
+		     field);
 	else if (asn == MODEL_ASN_RESERVED)
 		verr(v, -CEN_ERANGE, line, obj,
 		     "%s 65025 is reserved; use another ASN in " ASN_RANGE,
@@ -1360,8 +1357,7 @@ check_pcs(struct vctx *v)
  */
 
 static void
-check_vswitch(struct vctx *v, const struct model_attachment *a,
-	      const char *obj)
+check_vswitch(struct vctx *v, const struct model_attachment *a, const char *obj)
 {
 	size_t n = a->nvswitch < VSWITCH_MAX ? a->nvswitch : VSWITCH_MAX;
 	char p[PREFIX_STRLEN], q[PREFIX_STRLEN];
@@ -1421,9 +1417,9 @@ nh_allowed(uint8_t att_type, uint8_t nh)
 		return nh == MODEL_NH_ENI || nh == MODEL_NH_INSTANCE ||
 		       nh == MODEL_NH_ROUTER_INTERFACE || nh == MODEL_NH_VPC ||
 		       nh == MODEL_NH_ATTACHMENT || nh == MODEL_NH_BLACKHOLE;
-	return nh == MODEL_NH_UNSPECIFIED || nh == MODEL_NH_PHYSICAL_CONNECTION ||
-	       nh == MODEL_NH_VPC || nh == MODEL_NH_ATTACHMENT ||
-	       nh == MODEL_NH_BLACKHOLE;
+	return nh == MODEL_NH_UNSPECIFIED ||
+	       nh == MODEL_NH_PHYSICAL_CONNECTION || nh == MODEL_NH_VPC ||
+	       nh == MODEL_NH_ATTACHMENT || nh == MODEL_NH_BLACKHOLE;
 }
 
 static void
@@ -1493,8 +1489,7 @@ check_route_nh(struct vctx *v, const struct model_attachment *a,
 }
 
 static void
-check_routes(struct vctx *v, const struct model_attachment *a,
-	     const char *obj)
+check_routes(struct vctx *v, const struct model_attachment *a, const char *obj)
 {
 	const char *kind =
 		a->type == MODEL_ATT_VPC ? "custom_route" : "static_route";
@@ -1528,8 +1523,8 @@ check_routes(struct vctx *v, const struct model_attachment *a,
 			     "without host bits, e.g. 10.0.0.0/16",
 			     rname);
 		else if (pfx_reserved(&rt->prefix))
-			verr(v, -CEN_EINVAL, line, obj,
-			     "%s: " RESERVED_MSG, rname);
+			verr(v, -CEN_EINVAL, line, obj, "%s: " RESERVED_MSG,
+			     rname);
 		if (dup != NULL && dup[i] != NONE)
 			verr(v, -CEN_EEXIST, line, obj,
 			     "%s: prefix listed twice; give each prefix one "
@@ -1609,8 +1604,7 @@ check_vbr(struct vctx *v, size_t i, const char *obj)
 			     "peer_ip %s and local_ip %s are of different "
 			     "families; use addresses of one family",
 			     p, q);
-		else if (!same_bits(&a->local_ip, &a->peer_ip,
-				    a->local_ip.len))
+		else if (!same_bits(&a->local_ip, &a->peer_ip, a->local_ip.len))
 			verr(v, -CEN_EINVAL, a->line, obj,
 			     "peer_ip %s is outside local_ip %s's subnet; give "
 			     "a peer address inside it",
@@ -1669,9 +1663,8 @@ check_peer(struct vctx *v, const struct model_attachment *a, size_t k,
 		verr(v, -CEN_ERANGE, line, obj,
 		     "port 0 out of range 1..65535 (default 179)");
 	if (p->nnodes > MODEL_NODES_MAX)
-		verr(v, -CEN_ETOOBIG, line, obj,
-		     "nodes: %u given, at most %d", p->nnodes,
-		     MODEL_NODES_MAX);
+		verr(v, -CEN_ETOOBIG, line, obj, "nodes: %u given, at most %d",
+		     p->nnodes, MODEL_NODES_MAX);
 	n = p->nnodes < MODEL_NODES_MAX ? p->nnodes : MODEL_NODES_MAX;
 	for (uint8_t j = 0; j < n; j++) {
 		bool dup = false;
@@ -1697,8 +1690,7 @@ check_peer(struct vctx *v, const struct model_attachment *a, size_t k,
 }
 
 static void
-check_health(struct vctx *v, const struct model_attachment *a,
-	     const char *obj)
+check_health(struct vctx *v, const struct model_attachment *a, const char *obj)
 {
 	const struct model_health *h = &a->health;
 	char s[PREFIX_STRLEN];
@@ -1870,15 +1862,15 @@ check_rmap_lists(struct vctx *v, const struct model_rmap *r, const char *obj)
 		    MODEL_LIST_MAX);
 	n = cap(r->nsrc_tables, MODEL_LIST_MAX);
 	for (unsigned k = 0; k < n; k++)
-		check_table_ref(v, r->line, obj, "src_tables",
-				r->src_tables[k], NULL);
+		check_table_ref(v, r->line, obj, "src_tables", r->src_tables[k],
+				NULL);
 
 	check_count(v, r->line, obj, "dst_tables", r->ndst_tables,
 		    MODEL_LIST_MAX);
 	n = cap(r->ndst_tables, MODEL_LIST_MAX);
 	for (unsigned k = 0; k < n; k++)
-		check_table_ref(v, r->line, obj, "dst_tables",
-				r->dst_tables[k], NULL);
+		check_table_ref(v, r->line, obj, "dst_tables", r->dst_tables[k],
+				NULL);
 
 	check_count(v, r->line, obj, "src_types", r->nsrc_types,
 		    MODEL_LIST_MAX);
@@ -1959,15 +1951,13 @@ check_rmap_lists(struct vctx *v, const struct model_rmap *r, const char *obj)
 }
 
 static void
-check_rmap_prepend(struct vctx *v, const struct model_rmap *r,
-		   const char *obj)
+check_rmap_prepend(struct vctx *v, const struct model_rmap *r, const char *obj)
 {
 	unsigned n;
 
 	if (r->nprepend == 0)
 		return;
-	check_count(v, r->line, obj, "prepend", r->nprepend,
-		    MODEL_PREPEND_MAX);
+	check_count(v, r->line, obj, "prepend", r->nprepend, MODEL_PREPEND_MAX);
 	n = cap(r->nprepend, MODEL_PREPEND_MAX);
 	for (unsigned k = 0; k < n; k++)
 		if (!asn_ok(r->prepend[k]))
@@ -2294,8 +2284,8 @@ vctx_build(struct vctx *v)
 	size_t n, total;
 
 #define BUILD(ix, arr, cnt, T)                                                 \
-	if (index_build(&v->ix, m->arr, m->cnt, sizeof(T),                  \
-			offsetof(T, id), offsetof(T, line)) < 0)               \
+	if (index_build(&v->ix, m->arr, m->cnt, sizeof(T), offsetof(T, id),    \
+			offsetof(T, line)) < 0)                                \
 		return -CEN_ENOMEM;
 	BUILD(regions, regions, nregions, struct model_region)
 	BUILD(tables, tables, ntables, struct model_table)
@@ -2334,7 +2324,7 @@ vctx_build(struct vctx *v)
 		return -CEN_ENOMEM;
 
 	for (size_t i = 0; i < m->ntable_routes; i++)
-		e[i] = (struct sent){.obj = &m->table_routes[i], .i = i};
+		e[i] = (struct sent){ .obj = &m->table_routes[i], .i = i };
 	v->troute_dup = dups_of(e, m->ntable_routes, m->ntable_routes,
 				troute_sortcmp, troute_keycmp);
 
@@ -2342,10 +2332,9 @@ vctx_build(struct vctx *v)
 	for (size_t i = 0; i < m->nattachments; i++)
 		if (m->attachments[i].type == MODEL_ATT_VBR &&
 		    m->attachments[i].physical_connection[0] != '\0')
-			e[n++] = (struct sent){.obj = &m->attachments[i],
-					       .i = i};
-	v->vlan_dup = dups_of(e, n, m->nattachments, vlan_sortcmp,
-			      vlan_keycmp);
+			e[n++] = (struct sent){ .obj = &m->attachments[i],
+						.i = i };
+	v->vlan_dup = dups_of(e, n, m->nattachments, vlan_sortcmp, vlan_keycmp);
 
 	v->rmap_table = calloc(maxz(m->nrmaps, 1), sizeof(*v->rmap_table));
 	if (v->rmap_table == NULL) {
@@ -2360,16 +2349,16 @@ vctx_build(struct vctx *v)
 		if (t[0] == '\0' && reg != NULL && v->sys_count[reg->i] > 0)
 			t = m->tables[v->sys_first[reg->i]].id;
 		v->rmap_table[i] = t;
-		e[i] = (struct sent){.obj = r, .key = t, .i = i};
+		e[i] = (struct sent){ .obj = r, .key = t, .i = i };
 	}
-	v->rmap_dup = dups_of(e, m->nrmaps, m->nrmaps, rmap_sortcmp,
-			      rmap_keycmp);
+	v->rmap_dup =
+		dups_of(e, m->nrmaps, m->nrmaps, rmap_sortcmp, rmap_keycmp);
 
 	n = 0;
 	for (size_t i = 0; i < m->nbwps; i++)
 		if (m->bwps[i].regions[0][0] != '\0' &&
 		    m->bwps[i].regions[1][0] != '\0')
-			e[n++] = (struct sent){.obj = &m->bwps[i], .i = i};
+			e[n++] = (struct sent){ .obj = &m->bwps[i], .i = i };
 	v->bwp_dup = dups_of(e, n, m->nbwps, bwp_sortcmp, bwp_keycmp);
 	free(e);
 

@@ -57,7 +57,7 @@ ifaddr(const char *addr, uint8_t len)
 static void
 add_region(struct model *m, const char *id, int line)
 {
-	struct model_region r = {.line = line};
+	struct model_region r = { .line = line };
 
 	setid(r.id, id);
 	assert_int_equal(model_put_region(m, &r), 0);
@@ -81,7 +81,7 @@ static void
 add_pc(struct model *m, const char *id, const char *region, uint32_t gbps,
        int line)
 {
-	struct model_pc pc = {.speed_gbps = gbps, .line = line};
+	struct model_pc pc = { .speed_gbps = gbps, .line = line };
 
 	setid(pc.id, id);
 	setid(pc.region, region);
@@ -92,7 +92,7 @@ add_pc(struct model *m, const char *id, const char *region, uint32_t gbps,
 static struct model_route
 route(const char *prefix, uint8_t nh_type, const char *nh_id, int line)
 {
-	struct model_route r = {.prefix = pfx(prefix), .line = line};
+	struct model_route r = { .prefix = pfx(prefix), .line = line };
 
 	model_nexthop_defaults(&r.nh);
 	r.nh.type = nh_type;
@@ -159,10 +159,10 @@ rmap(const char *region, uint8_t dir, uint8_t priority, uint8_t action,
 static void
 build_hybrid(struct model *m)
 {
-	static const char *const bu_a[] = {"10.1.0.0/24", "10.1.1.0/24",
-					   NULL};
-	static const char *const bu_b[] = {"10.2.0.0/24", NULL};
-	static const char *const shared[] = {"10.9.0.0/24", NULL};
+	static const char *const bu_a[] = { "10.1.0.0/24", "10.1.1.0/24",
+					    NULL };
+	static const char *const bu_b[] = { "10.2.0.0/24", NULL };
+	static const char *const shared[] = { "10.9.0.0/24", NULL };
 	struct model_route r[2];
 	struct model_attachment a;
 	struct model_table_route tr;
@@ -313,7 +313,8 @@ rm_at(struct model *m, uint8_t dir, uint8_t priority)
 static struct model_bwp *
 bwp(struct model *m)
 {
-	struct model_bwp *b = (struct model_bwp *)model_find_bwp(m, "bwp-hz-sh");
+	struct model_bwp *b =
+		(struct model_bwp *)model_find_bwp(m, "bwp-hz-sh");
 
 	assert_non_null(b);
 	return b;
@@ -330,8 +331,7 @@ troute(struct model *m)
 static void
 append_rmap(struct model *m, const struct model_rmap *r)
 {
-	struct model_rmap *v =
-		realloc(m->rmaps, (m->nrmaps + 1) * sizeof(*v));
+	struct model_rmap *v = realloc(m->rmaps, (m->nrmaps + 1) * sizeof(*v));
 
 	assert_non_null(v);
 	v[m->nrmaps++] = *r;
@@ -392,9 +392,10 @@ expect_errs(const struct model *m, const struct model *prev,
 	return nlines(err.msg);
 }
 
-#define EXPECT(m, ...) expect_errs((m), NULL, (const char *const[]){__VA_ARGS__, NULL})
-#define EXPECT_PREV(m, prev, ...)                                             \
-	expect_errs((m), (prev), (const char *const[]){__VA_ARGS__, NULL})
+#define EXPECT(m, ...)                                                         \
+	expect_errs((m), NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define EXPECT_PREV(m, prev, ...)                                              \
+	expect_errs((m), (prev), (const char *const[]){ __VA_ARGS__, NULL })
 /* Exactly one error line, containing every fragment. */
 #define EXPECT_ONE(m, ...) assert_int_equal(EXPECT(m, __VA_ARGS__), 1)
 
@@ -509,7 +510,8 @@ test_model_invalid_id_is_refused(void **state)
 	struct model *m = *state;
 
 	setid(bwp(m)->id, "bwp hz");
-	EXPECT_ONE(m, "line 132: bandwidth_package bwp hz: id \"bwp hz\" invalid",
+	EXPECT_ONE(m,
+		   "line 132: bandwidth_package bwp hz: id \"bwp hz\" invalid",
 		   "1..63 characters");
 }
 
@@ -518,7 +520,7 @@ test_model_ids_unique_per_kind(void **state)
 {
 	struct model *m = *state;
 	struct model_attachment a;
-	struct model_region r = {.line = 200};
+	struct model_region r = { .line = 200 };
 	struct model_table t;
 	struct model_pc pc;
 	struct model_bwp b;
@@ -598,8 +600,7 @@ test_model_cen_asn_in_range_and_not_reserved(void **state)
 	m->cen.asn = 0;
 	EXPECT_ONE(m, "line 7: cen cen-corp: asn 0 out of range 1..4294967295");
 	m->cen.asn = MODEL_ASN_RESERVED;
-	EXPECT_ONE(m, "cen cen-corp: asn 65025 is reserved",
-		   "1..4294967295");
+	EXPECT_ONE(m, "cen cen-corp: asn 65025 is reserved", "1..4294967295");
 	m->cen.asn = 4294967295u;
 	expect_ok(m, NULL);
 }
@@ -690,8 +691,7 @@ test_model_table_route_prefix_must_be_valid(void **state)
 	struct model *m = *state;
 
 	troute(m)->prefix.addr.v4[3] = 1; /* 192.168.0.1/16: host bits */
-	EXPECT_ONE(m, "prefix 192.168.0.1/16 invalid",
-		   "without host bits");
+	EXPECT_ONE(m, "prefix 192.168.0.1/16 invalid", "without host bits");
 	troute(m)->prefix = pfx("192.168.0.0/16");
 	troute(m)->prefix.len = 33;
 	EXPECT_ONE(m, "invalid");
@@ -705,8 +705,8 @@ test_model_table_route_reserved_range_refused(void **state)
 	struct model *m = *state;
 
 	troute(m)->prefix = pfx("100.64.0.0/10");
-	EXPECT_ONE(m, "route_table rt-hz-system route 100.64.0.0/10: prefix "
-		      RESERVED_MSG);
+	EXPECT_ONE(m, "route_table rt-hz-system route 100.64.0.0/10: "
+		      "prefix " RESERVED_MSG);
 	troute(m)->prefix = pfx("100.64.0.0/11");
 	expect_ok(m, NULL);
 }
@@ -890,8 +890,9 @@ test_model_vpc_vswitch_cidrs_valid_and_disjoint(void **state)
 	struct model_attachment *a = att(m, "vpc-bu-a");
 
 	a->vswitch_cidrs[1] = pfx("10.1.0.128/25");
-	EXPECT_ONE(m, "attachment vpc-bu-a: vswitch_cidrs 10.1.0.128/25 "
-		      "overlaps 10.1.0.0/24",
+	EXPECT_ONE(m,
+		   "attachment vpc-bu-a: vswitch_cidrs 10.1.0.128/25 "
+		   "overlaps 10.1.0.0/24",
 		   "must be disjoint");
 	a->vswitch_cidrs[1] = pfx("10.1.1.0/24");
 	a->vswitch_cidrs[1].addr.v4[3] = 7;
@@ -936,8 +937,9 @@ test_model_vpc_custom_route_nexthop_types(void **state)
 	struct model_attachment *a = att(m, "vpc-shared");
 
 	a->routes[0].nh.type = MODEL_NH_PHYSICAL_CONNECTION;
-	EXPECT_ONE(m, "custom_route 10.9.128.0/20 next_hop type "
-		      "PhysicalConnection not allowed",
+	EXPECT_ONE(m,
+		   "custom_route 10.9.128.0/20 next_hop type "
+		   "PhysicalConnection not allowed",
 		   "ENI, Instance, RouterInterface, VPC, Attachment or "
 		   "Blackhole");
 	a->routes[0].nh.type = MODEL_NH_UNSPECIFIED;
@@ -1076,8 +1078,9 @@ test_model_vbr_static_route_nexthop_types(void **state)
 	struct model_attachment *a = att(m, "vbr-dc-1");
 
 	a->routes[0].nh.type = MODEL_NH_ENI;
-	EXPECT_ONE(m, "line 58: attachment vbr-dc-1: static_route "
-		      "172.16.0.0/12 next_hop type ENI not allowed",
+	EXPECT_ONE(m,
+		   "line 58: attachment vbr-dc-1: static_route "
+		   "172.16.0.0/12 next_hop type ENI not allowed",
 		   "PhysicalConnection, VPC, Attachment or Blackhole");
 	a->routes[0].nh.type = MODEL_NH_UNSPECIFIED;
 	expect_ok(m, NULL);
@@ -1344,14 +1347,15 @@ static void
 test_model_rmap_priority_unique_per_region_direction_table(void **state)
 {
 	struct model *m = *state;
-	struct model_rmap r =
-		rmap("cn-hangzhou", MODEL_DIR_OUT, 10, MODEL_ACTION_PERMIT, 800);
+	struct model_rmap r = rmap("cn-hangzhou", MODEL_DIR_OUT, 10,
+				   MODEL_ACTION_PERMIT, 800);
 
 	/* the system table named explicitly is the same key as "" */
 	setid(r.route_table, "rt-hz-system");
 	append_rmap(m, &r);
-	EXPECT_ONE(m, "line 800: route_map cn-hangzhou/RegionOut/rt-hz-system "
-		      "priority 10: priority 10 already used at line 105",
+	EXPECT_ONE(m,
+		   "line 800: route_map cn-hangzhou/RegionOut/rt-hz-system "
+		   "priority 10: priority 10 already used at line 105",
 		   "unique per region, direction and route table");
 	setid(m->rmaps[m->nrmaps - 1].route_table, "rt-hz-custom");
 	expect_ok(m, NULL);
@@ -1409,9 +1413,10 @@ test_model_rmap_deny_sets_nothing(void **state)
 	r->prepend[r->nprepend++] = 45104;
 	r->next_priority = 50;
 	assert_int_equal(
-		EXPECT(m, "route_map cn-hangzhou/RegionOut/rt-hz-system "
-			  "priority 10: set_pref: a Deny entry cannot change "
-			  "routes",
+		EXPECT(m,
+		       "route_map cn-hangzhou/RegionOut/rt-hz-system "
+		       "priority 10: set_pref: a Deny entry cannot change "
+		       "routes",
 		       "set_comms: a Deny entry cannot change routes",
 		       "prepend: a Deny entry cannot change routes",
 		       "next_priority: a Deny entry stops evaluation"),
@@ -1500,8 +1505,9 @@ test_model_rmap_destination_conditions_only_on_regionout(void **state)
 	setid(r->dst_tables[r->ndst_tables++], "rt-hz-system");
 	r->dst_types[r->ndst_types++] = MODEL_ATT_VPC;
 	assert_int_equal(
-		EXPECT(m, "dst_instances: destination conditions apply only "
-			  "to RegionOut",
+		EXPECT(m,
+		       "dst_instances: destination conditions apply only "
+		       "to RegionOut",
 		       "dst_tables: destination conditions apply only to "
 		       "RegionOut",
 		       "dst_types: destination conditions apply only to "
@@ -1523,8 +1529,9 @@ test_model_rmap_references_must_exist(void **state)
 	setid(r->src_tables[r->nsrc_tables++], "rt-ghost");
 	setid(r->dst_tables[r->ndst_tables++], "rt-phantom");
 	assert_int_equal(
-		EXPECT(m, "src_instances vpc-ghost does not exist as an "
-			  "attachment",
+		EXPECT(m,
+		       "src_instances vpc-ghost does not exist as an "
+		       "attachment",
 		       "dst_instances vpc-phantom does not exist as an "
 		       "attachment",
 		       "src_regions cn-ghost does not exist",
@@ -1649,8 +1656,9 @@ test_model_bwp_connection_within_package(void **state)
 	EXPECT_ONE(m, "connection cn-hangzhou/cn-shanghai: bandwidth_mbps 0 "
 		      "out of range: at least 1 Mbps");
 	c->bandwidth_mbps = 150;
-	EXPECT(m, "connection cn-hangzhou/cn-shanghai: bandwidth_mbps 150 "
-		  "exceeds the package",
+	EXPECT(m,
+	       "connection cn-hangzhou/cn-shanghai: bandwidth_mbps 150 "
+	       "exceeds the package",
 	       "<= package 100 Mbps");
 	c->bandwidth_mbps = 100;
 	expect_ok(m, NULL);
@@ -1708,8 +1716,9 @@ test_model_delete_pc_used_by_vbr_is_a_dangling_reference(void **state)
 	struct model *m = *state;
 
 	assert_int_equal(model_del_pc(m, "pc-hz-1"), 0);
-	EXPECT(m, "line 49: attachment vbr-dc-1: physical_connection pc-hz-1 "
-		  "does not exist",
+	EXPECT(m,
+	       "line 49: attachment vbr-dc-1: physical_connection pc-hz-1 "
+	       "does not exist",
 	       "static_route 172.16.0.0/12 next_hop physical_connection "
 	       "pc-hz-1 does not exist");
 }
@@ -1742,8 +1751,9 @@ test_model_delete_table_reports_every_user(void **state)
 	expect_ok(m, NULL);
 	assert_int_equal(model_del_table(m, "rt-hz-custom"), 0);
 	assert_int_equal(
-		EXPECT(m, "attachment vpc-bu-a: route_table rt-hz-custom does "
-			  "not exist",
+		EXPECT(m,
+		       "attachment vpc-bu-a: route_table rt-hz-custom does "
+		       "not exist",
 		       "attachment vpc-bu-b: propagate table rt-hz-custom "
 		       "does not exist",
 		       "src_tables rt-hz-custom does not exist",
@@ -1758,8 +1768,9 @@ test_model_delete_attachment_used_by_route_maps(void **state)
 	struct model *m = *state;
 
 	assert_int_equal(model_del_attachment(m, "vpc-bu-b"), 0);
-	assert_int_equal(EXPECT(m, "priority 10: src_instances vpc-bu-b does "
-				   "not exist",
+	assert_int_equal(EXPECT(m,
+				"priority 10: src_instances vpc-bu-b does "
+				"not exist",
 				"priority 11: dst_instances vpc-bu-b does not "
 				"exist"),
 			 2);
@@ -1852,8 +1863,8 @@ test_model_clone_is_deep(void **state)
 		struct prefix want = pfx("10.1.0.0/24");
 		struct prefix want2 = pfx("100.96.0.0/11");
 
-		assert_true(prefix_equal(
-			&att(m, "vpc-bu-a")->vswitch_cidrs[0], &want));
+		assert_true(prefix_equal(&att(m, "vpc-bu-a")->vswitch_cidrs[0],
+					 &want));
 		assert_true(prefix_equal(&att(m, "vbr-dc-2")->routes[1].prefix,
 					 &want2));
 	}
@@ -1902,9 +1913,9 @@ test_model_lookups_find_by_id(void **state)
 	assert_null(model_find_pc(m, "pc-hz-3"));
 	assert_int_equal(model_find_bwp(m, "bwp-hz-sh")->bandwidth_mbps, 100);
 	assert_null(model_find_bwp(m, "bwp-x"));
-	assert_int_equal(
-		model_find_rmap(m, "cn-hangzhou", MODEL_DIR_IN, "", 20)->set_pref,
-		70);
+	assert_int_equal(model_find_rmap(m, "cn-hangzhou", MODEL_DIR_IN, "", 20)
+				 ->set_pref,
+			 70);
 	assert_null(model_find_rmap(m, "cn-hangzhou", MODEL_DIR_OUT, "", 20));
 	assert_null(model_find_rmap(m, "cn-hangzhou", MODEL_DIR_IN,
 				    "rt-hz-custom", 20));
@@ -1926,8 +1937,8 @@ test_model_rmap_key_empty_table_means_system_table(void **state)
 	assert_int_equal(m->nrmaps, n); /* replaced, not appended */
 	assert_int_equal(rm_at(m, MODEL_DIR_OUT, 10)->action,
 			 MODEL_ACTION_PERMIT);
-	assert_int_equal(model_del_rmap(m, "cn-hangzhou", MODEL_DIR_OUT, "", 10),
-			 0);
+	assert_int_equal(
+		model_del_rmap(m, "cn-hangzhou", MODEL_DIR_OUT, "", 10), 0);
 	assert_int_equal(m->nrmaps, n - 1);
 	assert_int_equal(model_del_rmap(m, "cn-hangzhou", MODEL_DIR_OUT,
 					"rt-hz-system", 10),
@@ -1938,7 +1949,7 @@ static void
 test_model_put_replaces_by_key_and_appends_new(void **state)
 {
 	struct model *m = *state;
-	struct model_region r = {.line = 5};
+	struct model_region r = { .line = 5 };
 	struct model_table t = *model_find_table(m, "rt-hz-custom");
 	struct model_pc pc = *model_find_pc(m, "pc-hz-2");
 	struct model_table_route tr = *troute(m);
@@ -1984,9 +1995,9 @@ test_model_put_attachment_copies_its_arrays(void **state)
 {
 	struct model *m = *state;
 	struct model_attachment a = *att(m, "vpc-bu-a");
-	struct prefix v[1] = {pfx("10.7.0.0/16")};
-	struct model_route r[1] = {
-		route("0.0.0.0/0", MODEL_NH_INSTANCE, "i-nat", 0)};
+	struct prefix v[1] = { pfx("10.7.0.0/16") };
+	struct model_route r[1] = { route("0.0.0.0/0", MODEL_NH_INSTANCE,
+					  "i-nat", 0) };
 	size_t n = m->nattachments;
 
 	a.vswitch_cidrs = v;
@@ -2105,8 +2116,7 @@ test_model_enum_names_round_trip(void **state)
 	assert_string_equal(model_nh_type_str(MODEL_NH_PHYSICAL_CONNECTION),
 			    "PhysicalConnection");
 	assert_string_equal(model_nh_type_str(MODEL_NH_VPC), "VPC");
-	assert_string_equal(model_nh_type_str(MODEL_NH_BLACKHOLE),
-			    "Blackhole");
+	assert_string_equal(model_nh_type_str(MODEL_NH_BLACKHOLE), "Blackhole");
 	assert_string_equal(model_dir_str(MODEL_DIR_IN), "RegionIn");
 	assert_string_equal(model_dir_str(MODEL_DIR_OUT), "RegionOut");
 	assert_string_equal(model_action_str(MODEL_ACTION_PERMIT), "Permit");
@@ -2117,8 +2127,7 @@ test_model_enum_names_round_trip(void **state)
 			    "Complete");
 	assert_string_equal(model_comm_mode_str(MODEL_COMM_ADDITIVE),
 			    "Additive");
-	assert_string_equal(model_comm_mode_str(MODEL_COMM_REPLACE),
-			    "Replace");
+	assert_string_equal(model_comm_mode_str(MODEL_COMM_REPLACE), "Replace");
 	assert_int_equal(model_dir_parse("REGIONOUT"), MODEL_DIR_OUT);
 	assert_int_equal(model_nh_type_parse("routerinterface"),
 			 MODEL_NH_ROUTER_INTERFACE);
