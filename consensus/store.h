@@ -1,0 +1,101 @@
+/*
+ * store.h - the applied state of a cend node in LMDB (DESIGN.md
+ * "consensus/"): the configuration model, every path, health states, and the
+ * index of the last applied Raft entry, written in one LMDB write
+ * transaction per Raft entry, so that the store is always the state after
+ * some whole entry.
+ *
+ * Layout (named databases of one environment under DIR/state):
+ *   meta    "applied_index" -> u64 (big-endian), "applied_term" -> u64
+ *   model   "yaml" -> the model as model_yaml_emit writes it
+ *   paths   key: attachment ID, NUL, peer (1 family byte + 16 address
+ *           bytes), node (1 byte), prefix (family, len, 16 address bytes)
+ *           -> value: a packed cend.v1.PathAttrs
+ *   health  attachment ID -> "down" (absent: up)
+ *
+ * The Raft log is the durable record, so the environment is opened with
+ * MDB_NOMETASYNC (a crash can only roll the store back to an older index,
+ * which Raft then replays).
+ *
+ * Ownership: buffers returned by store_snapshot belong to the caller and are
+ * freed with free().
+ */
+#ifndef CEN_STORE_H
+#define CEN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "core/err.h"
+
+struct store;
+struct store_txn;
+
+/* store.c */
+
+/* Opens (creating) the environment under dir/state; map_size 0 = 64 GiB
+ * (sparse). */
+int store_open(const char *dir, size_t map_size, struct store **out,
+	       struct cen_err *err);
+void store_close(struct store *st);
+
+/* The applied index and term recorded by the last committed transaction
+ * (0 for a new store). */
+uint64_t store_applied_index(struct store *st);
+uint64_t store_applied_term(struct store *st);
+/* Bytes of the data file in use (for `endpoint status`). */
+uint64_t store_db_size(struct store *st);
+
+/* One write transaction per applied Raft entry. */
+int store_txn_begin(struct store *st, struct store_txn **out);
+int store_txn_commit(struct store_txn *t, uint64_t applied_index,
+		     uint64_t applied_term);
+void store_txn_abort(struct store_txn *t);
+
+int store_put_model(struct store_txn *t, const struct model *m);
+int store_put_path(struct store_txn *t, const char *attachment,
+		   const struct prefix *peer, uint8_t node,
+		   const struct prefix *prefix, const struct attrs *attrs);
+int store_del_path(struct store_txn *t, const char *attachment,
+		   const struct prefix *peer, const struct prefix *prefix);
+/* Deletes every path of an attachment (peer NULL or family NONE: of every
+ * peer); returns the number deleted or a negative error. */
+int store_del_paths_of(struct store_txn *t, const char *attachment,
+		       const struct prefix *peer);
+int store_put_health(struct store_txn *t, const char *attachment, bool up);
+
+/* Rebuilds an engine from the store: the model, health states, then every
+ * path (in key order).  The engine must be empty.  Paths of attachments the
+ * model no longer has are skipped. */
+int store_load(struct store *st, struct engine *e, struct cen_err *err);
+
+/* A consistent image of the whole store, taken in one read transaction:
+ * a malloc'd buffer the caller frees.  Runs without blocking writers. */
+int store_snapshot(struct store *st, uint8_t **buf, size_t *len);
+/* Replaces the whole store with an image from store_snapshot (in one write
+ * transaction).  Rejects a corrupt image with -CEN_EPARSE, leaving the
+ * store unchanged. */
+int store_restore(struct store *st, const uint8_t *buf, size_t len,
+		  struct cen_err *err);
+/* The applied index recorded inside an image (0 if corrupt). */
+uint64_t store_image_index(const uint8_t *buf, size_t len);
+
+/* Path attribute encoding shared with the command codec (pathmsg.c). */
+
+/* Packs attrs as a cend.v1.PathAttrs into a malloc'd buffer. */
+int store_attrs_pack(const struct attrs *a, uint8_t **buf, size_t *len);
+/* Unpacks and interns into st; validates every field (preference 1..100,
+ * weight, AS path encoding) with a message naming the field. */
+int store_attrs_unpack(struct attr_store *as, const uint8_t *buf, size_t len,
+		       const struct attrs **out, struct cen_err *err);
+
+/* Prefixes and addresses as command.proto writes them: family (4|6), len,
+ * then 4 or 16 address bytes (an address is a /32 or /128).  Returns the
+ * bytes written (6 or 18).  Unpack checks family, length and host bits. */
+size_t store_prefix_pack(const struct prefix *p, uint8_t out[18]);
+int store_prefix_unpack(const uint8_t *buf, size_t len, struct prefix *p,
+			struct cen_err *err);
+
+#endif
