@@ -41,21 +41,21 @@ enum {
 	YN_ALIAS,
 };
 
-#define YN_NONE (-1)
-#define YN_DEPTH_MAX 64   /* the format nests 8 deep; more is a mistake */
-#define YPATH_MAX 512     /* field path in messages */
-#define YVAL_SHOW 48      /* characters of a bad value quoted in messages */
-#define YFILE_MAX (64u << 20)
+#define YN_NONE	     (-1)
+#define YN_DEPTH_MAX 64	 /* the format nests 8 deep; more is a mistake */
+#define YPATH_MAX    512 /* field path in messages */
+#define YVAL_SHOW    48	 /* characters of a bad value quoted in messages */
+#define YFILE_MAX    (64u << 20)
 
 struct ynode {
 	uint8_t kind;
-	bool plain;   /* scalar written without quotes */
-	int line;     /* 1-based */
-	char *str;    /* scalar value (NUL-terminated) or alias name */
+	bool plain; /* scalar written without quotes */
+	int line;   /* 1-based */
+	char *str;  /* scalar value (NUL-terminated) or alias name */
 	size_t len;
-	int first;    /* children: list items, or mapping keys and values */
-	int last;     /* alternating */
-	int next;     /* next sibling */
+	int first; /* children: list items, or mapping keys and values */
+	int last;  /* alternating */
+	int next;  /* next sibling */
 	size_t nkids;
 };
 
@@ -113,7 +113,8 @@ vreport(struct ctx *c, int line, int code, bool with_path, const char *fmt,
 	if (c->rc == 0)
 		c->rc = code;
 	if (with_path && c->plen > 0)
-		cen_err_add(c->err, code, "line %d: %s: %s", line, c->path, msg);
+		cen_err_add(c->err, code, "line %d: %s: %s", line, c->path,
+			    msg);
 	else
 		cen_err_add(c->err, code, "line %d: %s", line, msg);
 }
@@ -195,8 +196,7 @@ describe(const struct ynode *y, char *buf, size_t size)
 		snprintf(buf, size, "a mapping");
 		break;
 	case YN_ALIAS:
-		snprintf(buf, size,
-			 "the alias *%s (aliases are not supported)",
+		snprintf(buf, size, "the alias *%s (aliases are not supported)",
 			 show(y->str, y->len, v, sizeof(v)));
 		break;
 	default:
@@ -293,8 +293,7 @@ offset_line(const char *buf, size_t len, size_t off)
 }
 
 static void
-syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf,
-	     size_t len)
+syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
 {
 	const char *problem = p->problem ? p->problem : "invalid YAML";
 
@@ -352,15 +351,15 @@ tree_build(struct ctx *c, const char *buf, size_t len)
 		case YAML_DOCUMENT_START_EVENT:
 			if (++ndocs > 1) {
 				lerr(c, mark_line(&ev.start_mark), -CEN_EPARSE,
-				     "a second YAML document; a file holds one");
+				     "a second YAML document; a file holds "
+				     "one");
 				rc = c->rc;
 			}
 			break;
 		case YAML_SCALAR_EVENT:
-			idx = tree_add_text(c, parent, YN_SCALAR,
-					    &ev.start_mark,
-					    ev.data.scalar.value,
-					    ev.data.scalar.length);
+			idx = tree_add_text(
+				c, parent, YN_SCALAR, &ev.start_mark,
+				ev.data.scalar.value, ev.data.scalar.length);
 			if (idx >= 0)
 				c->t.v[idx].plain = ev.data.scalar.style ==
 						    YAML_PLAIN_SCALAR_STYLE;
@@ -368,9 +367,8 @@ tree_build(struct ctx *c, const char *buf, size_t len)
 		case YAML_ALIAS_EVENT: {
 			const unsigned char *a = ev.data.alias.anchor;
 
-			idx = tree_add_text(c, parent, YN_ALIAS,
-					    &ev.start_mark, a,
-					    strlen((const char *)a));
+			idx = tree_add_text(c, parent, YN_ALIAS, &ev.start_mark,
+					    a, strlen((const char *)a));
 			break;
 		}
 		case YAML_SEQUENCE_START_EVENT:
@@ -473,7 +471,8 @@ path_item(struct ctx *c, size_t i, const struct ynode *item)
 	if (label == NULL)
 		label = map_get(c, item, "prefix");
 	if (label != NULL && label->kind == YN_SCALAR && !is_null(label))
-		path_add(c, " (%s)", show(label->str, label->len, v, sizeof(v)));
+		path_add(c, " (%s)",
+			 show(label->str, label->len, v, sizeof(v)));
 }
 
 /* ------------------------------------------------------------------------
@@ -542,8 +541,8 @@ get_id(struct ctx *c, const struct ynode *y, char *dst)
 /* An integer in 0..max; `range` is the field's documented range, for
  * messages.  Only plain decimal scalars are integers. */
 static bool
-get_uint(struct ctx *c, const struct ynode *y, uint64_t max,
-	 const char *range, uint64_t *out)
+get_uint(struct ctx *c, const struct ynode *y, uint64_t max, const char *range,
+	 uint64_t *out)
 {
 	char what[64], d[YVAL_SHOW * 4 + 64];
 	const char *s = y->str;
@@ -593,8 +592,7 @@ get_u8(struct ctx *c, const struct ynode *y, const char *range, uint8_t *out)
 }
 
 static void
-get_u16(struct ctx *c, const struct ynode *y, const char *range,
-	uint16_t *out)
+get_u16(struct ctx *c, const struct ynode *y, const char *range, uint16_t *out)
 {
 	uint64_t v;
 
@@ -603,8 +601,7 @@ get_u16(struct ctx *c, const struct ynode *y, const char *range,
 }
 
 static void
-get_u32(struct ctx *c, const struct ynode *y, const char *range,
-	uint32_t *out)
+get_u32(struct ctx *c, const struct ynode *y, const char *range, uint32_t *out)
 {
 	uint64_t v;
 
@@ -613,8 +610,7 @@ get_u32(struct ctx *c, const struct ynode *y, const char *range,
 }
 
 static void
-get_u64(struct ctx *c, const struct ynode *y, const char *range,
-	uint64_t *out)
+get_u64(struct ctx *c, const struct ynode *y, const char *range, uint64_t *out)
 {
 	get_uint(c, y, UINT64_MAX, range, out);
 }
@@ -622,8 +618,8 @@ get_u64(struct ctx *c, const struct ynode *y, const char *range,
 static void
 get_bool(struct ctx *c, const struct ynode *y, bool *out)
 {
-	static const char *const t[] = {"true", "True", "TRUE"};
-	static const char *const f[] = {"false", "False", "FALSE"};
+	static const char *const t[] = { "true", "True", "TRUE" };
+	static const char *const f[] = { "false", "False", "FALSE" };
 	char d[YVAL_SHOW * 4 + 64];
 	size_t i;
 
@@ -650,21 +646,21 @@ struct yenum {
 	uint8_t last;
 };
 
-static const struct yenum E_ATT = {model_att_type_parse, model_att_type_str,
-				   MODEL_ATT_CCN};
-static const struct yenum E_RT = {model_route_type_parse,
-				  model_route_type_str, MODEL_RT_CEN};
-static const struct yenum E_NH = {model_nh_type_parse, model_nh_type_str,
-				  MODEL_NH_BLACKHOLE};
-static const struct yenum E_DIR = {model_dir_parse, model_dir_str,
-				   MODEL_DIR_OUT};
-static const struct yenum E_ACTION = {model_action_parse, model_action_str,
-				      MODEL_ACTION_DENY};
-static const struct yenum E_MATCH = {model_match_mode_parse,
-				     model_match_mode_str,
-				     MODEL_MATCH_COMPLETE};
-static const struct yenum E_COMM = {model_comm_mode_parse,
-				    model_comm_mode_str, MODEL_COMM_REPLACE};
+static const struct yenum E_ATT = { model_att_type_parse, model_att_type_str,
+				    MODEL_ATT_CCN };
+static const struct yenum E_RT = { model_route_type_parse, model_route_type_str,
+				   MODEL_RT_CEN };
+static const struct yenum E_NH = { model_nh_type_parse, model_nh_type_str,
+				   MODEL_NH_BLACKHOLE };
+static const struct yenum E_DIR = { model_dir_parse, model_dir_str,
+				    MODEL_DIR_OUT };
+static const struct yenum E_ACTION = { model_action_parse, model_action_str,
+				       MODEL_ACTION_DENY };
+static const struct yenum E_MATCH = { model_match_mode_parse,
+				      model_match_mode_str,
+				      MODEL_MATCH_COMPLETE };
+static const struct yenum E_COMM = { model_comm_mode_parse, model_comm_mode_str,
+				     MODEL_COMM_REPLACE };
 
 static void
 get_enum(struct ctx *c, const struct ynode *y, const struct yenum *e,
@@ -800,7 +796,7 @@ static bool
 get_comm(struct ctx *c, const struct ynode *y, uint32_t *out)
 {
 	char v[YVAL_SHOW * 4 + 8];
-	uint32_t half[2] = {0, 0};
+	uint32_t half[2] = { 0, 0 };
 	size_t i, h = 0, digits = 0;
 
 	if (!want_text(c, y, "a community \"n:m\""))
@@ -978,13 +974,18 @@ fields_next(struct ctx *c, struct fields *f, const struct ynode **val)
 #define YF_ENUM(e, s) e,
 #define YF_NAME(e, s) s,
 #define YFIELDS(tag, LIST)                                                     \
-	enum { LIST(YF_ENUM) tag##_N };                                        \
-	static const char *const tag##_names[] = {LIST(YF_NAME)}
+	enum {                                                                 \
+		LIST(YF_ENUM) tag##_N                                          \
+	};                                                                     \
+	static const char *const tag##_names[] = { LIST(YF_NAME) }
 
+/* Walks the fields of mapping `map` named in table `tag`, setting fv to
+ * each value and the path to each field; the body is a switch over the
+ * table's enum:  FOR_FIELDS(c, &f, y, nh, v) { case NH_ID: ...; } */
 #define FOR_FIELDS(c, f, map, tag, fv)                                         \
 	for (int fi_ = (fields_begin((c), (f), (map), tag##_names, tag##_N),   \
 			-1);                                                   \
-	     (fi_ = fields_next((c), (f), &(fv))) >= 0;)                        \
+	     (fi_ = fields_next((c), (f), &(fv))) >= 0;)                       \
 		switch (fi_)
 
 /* A list of at most max scalars into a fixed array; each item goes
@@ -1085,7 +1086,12 @@ get_pair(struct ctx *c, const struct ynode *y, model_id regions[2])
  * The objects.
  */
 
-#define NH_FIELDS(X) X(NH_TYPE, "type") X(NH_ID, "id") X(NH_WEIGHT, "weight")
+/* clang-format off */
+#define NH_FIELDS(X) \
+	X(NH_TYPE, "type") \
+	X(NH_ID, "id") \
+	X(NH_WEIGHT, "weight")
+/* clang-format on */
 YFIELDS(nh, NH_FIELDS);
 
 static void
@@ -1123,9 +1129,12 @@ nexthop_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 	return true;
 }
 
-#define TROUTE_FIELDS(X)                                                       \
-	X(TR_PREFIX, "prefix")                                                 \
-	X(TR_NEXT_HOPS, "next_hops") X(TR_BLACKHOLE, "blackhole")
+/* clang-format off */
+#define TROUTE_FIELDS(X) \
+	X(TR_PREFIX, "prefix") \
+	X(TR_NEXT_HOPS, "next_hops") \
+	X(TR_BLACKHOLE, "blackhole")
+/* clang-format on */
 YFIELDS(troute, TROUTE_FIELDS);
 
 static void
@@ -1195,11 +1204,14 @@ table_route_obj(struct ctx *c, const struct ynode *y, void *arg)
 	parse_table_route(c, y);
 }
 
-#define TABLE_FIELDS(X)                                                        \
-	X(TB_ID, "id")                                                         \
-	X(TB_SYSTEM, "system")                                                 \
-	X(TB_MAX_ROUTES, "max_routes")                                         \
-	X(TB_ECMP, "multi_region_ecmp") X(TB_STATIC_ROUTES, "static_routes")
+/* clang-format off */
+#define TABLE_FIELDS(X) \
+	X(TB_ID, "id") \
+	X(TB_SYSTEM, "system") \
+	X(TB_MAX_ROUTES, "max_routes") \
+	X(TB_ECMP, "multi_region_ecmp") \
+	X(TB_STATIC_ROUTES, "static_routes")
+/* clang-format on */
 YFIELDS(table, TABLE_FIELDS);
 
 static void
@@ -1236,7 +1248,11 @@ table_obj(struct ctx *c, const struct ynode *y, void *arg)
 		memcpy(m->table_routes[i].table, t->id, sizeof(t->id));
 }
 
-#define REGION_FIELDS(X) X(RG_ID, "id") X(RG_TABLES, "route_tables")
+/* clang-format off */
+#define REGION_FIELDS(X) \
+	X(RG_ID, "id") \
+	X(RG_TABLES, "route_tables")
+/* clang-format on */
 YFIELDS(region, REGION_FIELDS);
 
 static void
@@ -1263,10 +1279,13 @@ region_obj(struct ctx *c, const struct ynode *y, void *arg)
 		memcpy(m->tables[i].region, r->id, sizeof(r->id));
 }
 
-#define PC_FIELDS(X)                                                           \
-	X(PC_ID, "id")                                                         \
-	X(PC_REGION, "region")                                                 \
-	X(PC_ACCESS_POINT, "access_point") X(PC_SPEED, "speed_gbps")
+/* clang-format off */
+#define PC_FIELDS(X) \
+	X(PC_ID, "id") \
+	X(PC_REGION, "region") \
+	X(PC_ACCESS_POINT, "access_point") \
+	X(PC_SPEED, "speed_gbps")
+/* clang-format on */
 YFIELDS(pc, PC_FIELDS);
 
 static void
@@ -1294,11 +1313,19 @@ pc_obj(struct ctx *c, const struct ynode *y, void *arg)
 	}
 }
 
-#define CROUTE_FIELDS(X)                                                       \
-	X(CR_PREFIX, "prefix") X(CR_NEXT_HOP, "next_hop") X(CR_PUBLISH, "publish")
+/* clang-format off */
+#define CROUTE_FIELDS(X) \
+	X(CR_PREFIX, "prefix") \
+	X(CR_NEXT_HOP, "next_hop") \
+	X(CR_PUBLISH, "publish")
+/* clang-format on */
 YFIELDS(croute, CROUTE_FIELDS);
 
-#define SROUTE_FIELDS(X) X(SR_PREFIX, "prefix") X(SR_NEXT_HOP, "next_hop")
+/* clang-format off */
+#define SROUTE_FIELDS(X) \
+	X(SR_PREFIX, "prefix") \
+	X(SR_NEXT_HOP, "next_hop")
+/* clang-format on */
 YFIELDS(sroute, SROUTE_FIELDS);
 
 /* A VPC custom route (keeps publish) or a VBR/VPN/CCN static route. */
@@ -1347,16 +1374,20 @@ static_route_obj(struct ctx *c, const struct ynode *y, void *arg)
 	}
 }
 
-#define PEER_FIELDS(X)                                                         \
-	X(PR_ADDRESS, "address")                                               \
-	X(PR_ASN, "asn")                                                       \
-	X(PR_NODES, "nodes")                                                   \
-	X(PR_MD5, "md5_key")                                                   \
-	X(PR_HOLD, "hold_time_s")                                              \
-	X(PR_QUOTA, "route_quota")                                             \
-	X(PR_PASSIVE, "passive")                                               \
-	X(PR_PORT, "port")                                                     \
-	X(PR_IPV4, "ipv4") X(PR_IPV6, "ipv6") X(PR_TTL, "ttl_security")
+/* clang-format off */
+#define PEER_FIELDS(X) \
+	X(PR_ADDRESS, "address") \
+	X(PR_ASN, "asn") \
+	X(PR_NODES, "nodes") \
+	X(PR_MD5, "md5_key") \
+	X(PR_HOLD, "hold_time_s") \
+	X(PR_QUOTA, "route_quota") \
+	X(PR_PASSIVE, "passive") \
+	X(PR_PORT, "port") \
+	X(PR_IPV4, "ipv4") \
+	X(PR_IPV6, "ipv6") \
+	X(PR_TTL, "ttl_security")
+/* clang-format on */
 YFIELDS(peer, PEER_FIELDS);
 
 static bool
@@ -1411,7 +1442,10 @@ peer_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 }
 
 /* Peers are listed with a path label: "peers[0]". */
-#define BGP_FIELDS(X) X(BGP_PEERS, "peers")
+/* clang-format off */
+#define BGP_FIELDS(X) \
+	X(BGP_PEERS, "peers")
+/* clang-format on */
 YFIELDS(bgp, BGP_FIELDS);
 
 static void
@@ -1431,12 +1465,15 @@ parse_bgp(struct ctx *c, const struct ynode *y, struct model_attachment *a)
 	}
 }
 
-#define HEALTH_FIELDS(X)                                                       \
-	X(HC_ENABLED, "enabled")                                               \
-	X(HC_SOURCE, "source_ip")                                              \
-	X(HC_TARGET, "target_ip")                                              \
-	X(HC_INTERVAL, "interval_s")                                           \
-	X(HC_THRESHOLD, "threshold") X(HC_CHANGE_ROUTE, "change_route")
+/* clang-format off */
+#define HEALTH_FIELDS(X) \
+	X(HC_ENABLED, "enabled") \
+	X(HC_SOURCE, "source_ip") \
+	X(HC_TARGET, "target_ip") \
+	X(HC_INTERVAL, "interval_s") \
+	X(HC_THRESHOLD, "threshold") \
+	X(HC_CHANGE_ROUTE, "change_route")
+/* clang-format on */
 YFIELDS(health, HEALTH_FIELDS);
 
 static void
@@ -1471,22 +1508,25 @@ parse_health(struct ctx *c, const struct ynode *y, struct model_health *h)
 	}
 }
 
-#define ATT_FIELDS(X)                                                          \
-	X(AT_ID, "id")                                                         \
-	X(AT_TYPE, "type")                                                     \
-	X(AT_REGION, "region")                                                 \
-	X(AT_ROUTE_TABLE, "route_table")                                       \
-	X(AT_PROPAGATE, "propagate")                                           \
-	X(AT_VSWITCH, "vswitch_cidrs")                                         \
-	X(AT_CUSTOM_ROUTES, "custom_routes")                                   \
-	X(AT_PC, "physical_connection")                                        \
-	X(AT_VLAN, "vlan")                                                     \
-	X(AT_BANDWIDTH, "bandwidth_mbps")                                      \
-	X(AT_LOCAL_IP, "local_ip")                                             \
-	X(AT_PEER_IP, "peer_ip")                                               \
-	X(AT_ALLOW_DEFAULT, "allow_default_route")                             \
-	X(AT_STATIC_ROUTES, "static_routes")                                   \
-	X(AT_BGP, "bgp") X(AT_HEALTH, "health_check")
+/* clang-format off */
+#define ATT_FIELDS(X) \
+	X(AT_ID, "id") \
+	X(AT_TYPE, "type") \
+	X(AT_REGION, "region") \
+	X(AT_ROUTE_TABLE, "route_table") \
+	X(AT_PROPAGATE, "propagate") \
+	X(AT_VSWITCH, "vswitch_cidrs") \
+	X(AT_CUSTOM_ROUTES, "custom_routes") \
+	X(AT_PC, "physical_connection") \
+	X(AT_VLAN, "vlan") \
+	X(AT_BANDWIDTH, "bandwidth_mbps") \
+	X(AT_LOCAL_IP, "local_ip") \
+	X(AT_PEER_IP, "peer_ip") \
+	X(AT_ALLOW_DEFAULT, "allow_default_route") \
+	X(AT_STATIC_ROUTES, "static_routes") \
+	X(AT_BGP, "bgp") \
+	X(AT_HEALTH, "health_check")
+/* clang-format on */
 YFIELDS(att, ATT_FIELDS);
 
 static void
@@ -1578,24 +1618,26 @@ att_obj(struct ctx *c, const struct ynode *y, void *arg)
 	}
 }
 
-#define MATCH_FIELDS(X)                                                        \
-	X(MA_SRC_REGIONS, "source_region_ids")                                 \
-	X(MA_SRC_INSTANCES, "source_instance_ids")                             \
-	X(MA_SRC_INSTANCES_INV, "source_instance_ids_inverse")                 \
-	X(MA_DST_INSTANCES, "destination_instance_ids")                        \
-	X(MA_DST_INSTANCES_INV, "destination_instance_ids_inverse")            \
-	X(MA_SRC_TABLES, "source_route_table_ids")                             \
-	X(MA_DST_TABLES, "destination_route_table_ids")                        \
-	X(MA_SRC_TYPES, "source_instance_types")                               \
-	X(MA_DST_TYPES, "destination_instance_types")                          \
-	X(MA_CIDRS, "destination_cidr_blocks")                                 \
-	X(MA_CIDR_MODE, "cidr_match_mode")                                     \
-	X(MA_ROUTE_TYPES, "route_types")                                       \
-	X(MA_ASNS, "as_paths")                                                 \
-	X(MA_ASN_MODE, "as_path_match_mode")                                   \
-	X(MA_COMMS, "communities")                                             \
-	X(MA_COMM_MODE, "community_match_mode")                                \
+/* clang-format off */
+#define MATCH_FIELDS(X) \
+	X(MA_SRC_REGIONS, "source_region_ids") \
+	X(MA_SRC_INSTANCES, "source_instance_ids") \
+	X(MA_SRC_INSTANCES_INV, "source_instance_ids_inverse") \
+	X(MA_DST_INSTANCES, "destination_instance_ids") \
+	X(MA_DST_INSTANCES_INV, "destination_instance_ids_inverse") \
+	X(MA_SRC_TABLES, "source_route_table_ids") \
+	X(MA_DST_TABLES, "destination_route_table_ids") \
+	X(MA_SRC_TYPES, "source_instance_types") \
+	X(MA_DST_TYPES, "destination_instance_types") \
+	X(MA_CIDRS, "destination_cidr_blocks") \
+	X(MA_CIDR_MODE, "cidr_match_mode") \
+	X(MA_ROUTE_TYPES, "route_types") \
+	X(MA_ASNS, "as_paths") \
+	X(MA_ASN_MODE, "as_path_match_mode") \
+	X(MA_COMMS, "communities") \
+	X(MA_COMM_MODE, "community_match_mode") \
 	X(MA_FAMILY, "address_family")
+/* clang-format on */
 YFIELDS(match, MATCH_FIELDS);
 
 static void
@@ -1671,12 +1713,19 @@ parse_match(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 	}
 }
 
-#define SETCOMM_FIELDS(X) X(SC_MODE, "mode") X(SC_VALUES, "values")
+/* clang-format off */
+#define SETCOMM_FIELDS(X) \
+	X(SC_MODE, "mode") \
+	X(SC_VALUES, "values")
+/* clang-format on */
 YFIELDS(setcomm, SETCOMM_FIELDS);
 
-#define SET_FIELDS(X)                                                          \
-	X(SE_PREF, "preference")                                               \
-	X(SE_COMMS, "communities") X(SE_PREPEND, "prepend_as_path")
+/* clang-format off */
+#define SET_FIELDS(X) \
+	X(SE_PREF, "preference") \
+	X(SE_COMMS, "communities") \
+	X(SE_PREPEND, "prepend_as_path")
+/* clang-format on */
 YFIELDS(set, SET_FIELDS);
 
 static void
@@ -1724,14 +1773,17 @@ parse_set(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 	}
 }
 
-#define RMAP_FIELDS(X)                                                         \
-	X(RM_REGION, "region")                                                 \
-	X(RM_DIRECTION, "direction")                                           \
-	X(RM_TABLE, "route_table")                                             \
-	X(RM_PRIORITY, "priority")                                             \
-	X(RM_MATCH, "match")                                                   \
-	X(RM_ACTION, "action")                                                 \
-	X(RM_NEXT_PRIORITY, "next_priority") X(RM_SET, "set")
+/* clang-format off */
+#define RMAP_FIELDS(X) \
+	X(RM_REGION, "region") \
+	X(RM_DIRECTION, "direction") \
+	X(RM_TABLE, "route_table") \
+	X(RM_PRIORITY, "priority") \
+	X(RM_MATCH, "match") \
+	X(RM_ACTION, "action") \
+	X(RM_NEXT_PRIORITY, "next_priority") \
+	X(RM_SET, "set")
+/* clang-format on */
 YFIELDS(rmap, RMAP_FIELDS);
 
 static void
@@ -1772,10 +1824,13 @@ rmap_obj(struct ctx *c, const struct ynode *y, void *arg)
 	}
 }
 
-#define CONN_FIELDS(X)                                                         \
-	X(CN_REGIONS, "regions")                                               \
-	X(CN_BANDWIDTH, "bandwidth_mbps")                                      \
-	X(CN_PAY_BY_TRANSFER, "pay_by_data_transfer") X(CN_CAP, "cap_bytes")
+/* clang-format off */
+#define CONN_FIELDS(X) \
+	X(CN_REGIONS, "regions") \
+	X(CN_BANDWIDTH, "bandwidth_mbps") \
+	X(CN_PAY_BY_TRANSFER, "pay_by_data_transfer") \
+	X(CN_CAP, "cap_bytes")
+/* clang-format on */
 YFIELDS(conn, CONN_FIELDS);
 
 static void
@@ -1804,10 +1859,13 @@ conn_obj(struct ctx *c, const struct ynode *y, void *arg)
 	}
 }
 
-#define BWP_FIELDS(X)                                                          \
-	X(BW_ID, "id")                                                         \
-	X(BW_REGIONS, "regions")                                               \
-	X(BW_BANDWIDTH, "bandwidth_mbps") X(BW_CONNS, "connections")
+/* clang-format off */
+#define BWP_FIELDS(X) \
+	X(BW_ID, "id") \
+	X(BW_REGIONS, "regions") \
+	X(BW_BANDWIDTH, "bandwidth_mbps") \
+	X(BW_CONNS, "connections")
+/* clang-format on */
 YFIELDS(bwp, BWP_FIELDS);
 
 static void
@@ -1835,8 +1893,12 @@ bwp_obj(struct ctx *c, const struct ynode *y, void *arg)
 	}
 }
 
-#define CEN_FIELDS(X)                                                          \
-	X(CE_ID, "id") X(CE_OVERLAPPING, "overlapping_routes") X(CE_ASN, "asn")
+/* clang-format off */
+#define CEN_FIELDS(X) \
+	X(CE_ID, "id") \
+	X(CE_OVERLAPPING, "overlapping_routes") \
+	X(CE_ASN, "asn")
+/* clang-format on */
 YFIELDS(cen, CEN_FIELDS);
 
 static void
@@ -1865,12 +1927,15 @@ parse_cen(struct ctx *c, const struct ynode *y)
 	}
 }
 
-#define TOP_FIELDS(X)                                                          \
-	X(TOP_CEN, "cen")                                                      \
-	X(TOP_REGIONS, "regions")                                              \
-	X(TOP_PCS, "physical_connections")                                     \
-	X(TOP_ATTS, "attachments")                                             \
-	X(TOP_RMAPS, "route_maps") X(TOP_BWPS, "bandwidth_packages")
+/* clang-format off */
+#define TOP_FIELDS(X) \
+	X(TOP_CEN, "cen") \
+	X(TOP_REGIONS, "regions") \
+	X(TOP_PCS, "physical_connections") \
+	X(TOP_ATTS, "attachments") \
+	X(TOP_RMAPS, "route_maps") \
+	X(TOP_BWPS, "bandwidth_packages")
+/* clang-format on */
 YFIELDS(top, TOP_FIELDS);
 
 static void
@@ -1890,8 +1955,7 @@ parse_top(struct ctx *c, const struct ynode *y)
 		parse_cen(c, v);
 		break;
 	case TOP_REGIONS:
-		EACH_OBJ(c, v, m->regions, m->nregions, NULL, region_obj,
-			 NULL);
+		EACH_OBJ(c, v, m->regions, m->nregions, NULL, region_obj, NULL);
 		break;
 	case TOP_PCS:
 		EACH_OBJ(c, v, m->pcs, m->npcs, NULL, pc_obj, NULL);
@@ -1924,8 +1988,7 @@ model_yaml_parse(struct model *m, const char *buf, size_t len,
 	c->err = err;
 	c->tables_cap = m->ntables;
 	c->troutes_cap = m->ntable_routes;
-	if (tree_build(c, buf != NULL ? buf : "", buf != NULL ? len : 0) ==
-		    0 &&
+	if (tree_build(c, buf != NULL ? buf : "", buf != NULL ? len : 0) == 0 &&
 	    c->t.root != YN_NONE)
 		parse_top(c, node(c, c->t.root));
 	rc = c->rc;
@@ -1958,7 +2021,8 @@ bput(struct ybuf *b, const char *fmt, ...)
 		size_t room = b->cap - b->len;
 
 		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, room, fmt, ap);
+		n = vsnprintf(b->s != NULL ? b->s + b->len : NULL, room, fmt,
+			      ap);
 		va_end(ap);
 		if (n < 0) {
 			b->oom = true;
@@ -2031,9 +2095,9 @@ yaml_printable(uint32_t cp)
 static bool
 plain_ok(const char *s)
 {
-	static const char *const words[] = {"null", "true", "false", "yes",
-					    "no",   "on",   "off",   "y",
-					    "n"};
+	static const char *const words[] = { "null", "true", "false",
+					     "yes",  "no",   "on",
+					     "off",  "y",    "n" };
 	bool digits = true;
 	size_t i, dots = 0;
 
@@ -2356,6 +2420,27 @@ first_of(const model_id *arr, size_t stride, size_t i, const char *id)
 }
 
 static void
+emit_table(struct ybuf *b, const struct model *m, size_t j,
+	   const struct model_table *dt)
+{
+	const struct model_table *t = &m->tables[j];
+
+	item_begin(b);
+	e_str(b, 8, "id", t->id);
+	if (t->system != dt->system)
+		e_bool(b, 8, "system", t->system);
+	if (t->max_routes != dt->max_routes)
+		e_uint(b, 8, "max_routes", t->max_routes);
+	if (t->multi_region_ecmp != dt->multi_region_ecmp)
+		e_bool(b, 8, "multi_region_ecmp", t->multi_region_ecmp);
+	/* a table ID given twice gets its routes once, under the first */
+	if (first_of(&m->tables[0].id, sizeof(*t), j, t->id))
+		emit_table_routes(b, m, t->id, 8);
+	item_end(b, 8);
+}
+
+/* Tables go under the first region of their `region`. */
+static void
 emit_regions(struct ybuf *b, const struct model *m)
 {
 	struct model_table dt;
@@ -2369,28 +2454,15 @@ emit_regions(struct ybuf *b, const struct model *m)
 
 		item_begin(b);
 		e_str(b, 4, "id", r->id);
-		for (j = 0; j < m->ntables &&
-			    first_of(&m->regions[0].id, sizeof(*r), i, r->id);
-		     j++) {
-			const struct model_table *t = &m->tables[j];
-
-			if (strcmp(t->region, r->id) != 0)
-				continue;
-			if (first)
-				bput(b, "    route_tables:\n");
-			first = false;
-			item_begin(b);
-			e_str(b, 8, "id", t->id);
-			if (t->system != dt.system)
-				e_bool(b, 8, "system", t->system);
-			if (t->max_routes != dt.max_routes)
-				e_uint(b, 8, "max_routes", t->max_routes);
-			if (t->multi_region_ecmp != dt.multi_region_ecmp)
-				e_bool(b, 8, "multi_region_ecmp",
-				       t->multi_region_ecmp);
-			if (first_of(&m->tables[0].id, sizeof(*t), j, t->id))
-				emit_table_routes(b, m, t->id, 8);
-			item_end(b, 8);
+		if (first_of(&m->regions[0].id, sizeof(*r), i, r->id)) {
+			for (j = 0; j < m->ntables; j++) {
+				if (strcmp(m->tables[j].region, r->id) != 0)
+					continue;
+				if (first)
+					bput(b, "    route_tables:\n");
+				first = false;
+				emit_table(b, m, j, &dt);
+			}
 		}
 		item_end(b, 4);
 	}
@@ -2563,7 +2635,7 @@ static void
 emit_match(struct ybuf *b, const struct model_rmap *r,
 	   const struct model_rmap *d)
 {
-	struct ybuf t = {0};
+	struct ybuf t = { 0 };
 
 	/* Written to a scratch buffer first: the block only if non-empty. */
 #define ML(name, arr, n, fn)                                                   \
@@ -2573,8 +2645,7 @@ emit_match(struct ybuf *b, const struct model_rmap *r,
 	if (r->field != d->field)                                              \
 		e_bool(&t, 6, name, r->field);
 	ML("source_region_ids", r->src_regions, r->nsrc_regions, flow_id)
-	ML("source_instance_ids", r->src_instances, r->nsrc_instances,
-	   flow_id)
+	ML("source_instance_ids", r->src_instances, r->nsrc_instances, flow_id)
 	MB("source_instance_ids_inverse", src_instances_inverse)
 	ML("destination_instance_ids", r->dst_instances, r->ndst_instances,
 	   flow_id)
@@ -2582,8 +2653,7 @@ emit_match(struct ybuf *b, const struct model_rmap *r,
 	ML("source_route_table_ids", r->src_tables, r->nsrc_tables, flow_id)
 	ML("destination_route_table_ids", r->dst_tables, r->ndst_tables,
 	   flow_id)
-	ML("source_instance_types", r->src_types, r->nsrc_types,
-	   flow_att_type)
+	ML("source_instance_types", r->src_types, r->nsrc_types, flow_att_type)
 	ML("destination_instance_types", r->dst_types, r->ndst_types,
 	   flow_att_type)
 	ML("destination_cidr_blocks", r->cidrs, r->ncidrs, flow_prefix)
@@ -2615,8 +2685,7 @@ emit_match(struct ybuf *b, const struct model_rmap *r,
 }
 
 static void
-emit_set(struct ybuf *b, const struct model_rmap *r,
-	 const struct model_rmap *d)
+emit_set(struct ybuf *b, const struct model_rmap *r, const struct model_rmap *d)
 {
 	bool comms = r->set_comm_mode != d->set_comm_mode || r->nset_comms > 0;
 
@@ -2635,8 +2704,8 @@ emit_set(struct ybuf *b, const struct model_rmap *r,
 			sep = ", ";
 		}
 		bput(b, "%svalues: [", sep);
-		for (size_t i = 0;
-		     i < clamp_n(r->nset_comms, MODEL_LIST_MAX); i++) {
+		for (size_t i = 0; i < clamp_n(r->nset_comms, MODEL_LIST_MAX);
+		     i++) {
 			if (i > 0)
 				bput(b, ", ");
 			flow_comm(b, r->set_comms, i);
@@ -2700,7 +2769,7 @@ emit_bwps(struct ybuf *b, const struct model *m)
 char *
 model_yaml_emit(const struct model *m)
 {
-	struct ybuf b = {0};
+	struct ybuf b = { 0 };
 	size_t i;
 
 	b.cap = 4096;
@@ -2784,8 +2853,8 @@ model_yaml_load_file(struct model *m, const char *path, struct cen_err *err)
 			cap = cap ? cap * 2 : 65536;
 			p = realloc(buf, cap);
 			if (p == NULL) {
-				cen_err_add(err, -CEN_ENOMEM, "%s: out of memory",
-					    path);
+				cen_err_add(err, -CEN_ENOMEM,
+					    "%s: out of memory", path);
 				rc = -CEN_ENOMEM;
 				goto out;
 			}

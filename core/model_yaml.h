@@ -5,7 +5,12 @@
  * The format is the one of examples/hybrid.yaml: top-level sections cen,
  * regions (with their route_tables and the tables' static_routes),
  * physical_connections, attachments, route_maps and bandwidth_packages.
- * Fields left out take the defaults of model_*_defaults.
+ * Fields left out take the defaults of model_*_defaults; a list or mapping
+ * field left empty (`propagate:`) counts as an empty one.  Integers are
+ * plain decimal scalars and booleans plain true/false: a quoted "100" is a
+ * string.  Only `health_check:` being present enables the health check
+ * (unless it says `enabled: false`), and only `propagate:` being present
+ * sets propagate_set.
  *
  * The loader checks structure only: field names, value types, the range of
  * each field's C type, list capacities and prefix syntax.  The routing rules

@@ -4,9 +4,9 @@
  * survives emit -> parse, every kind of mistake is reported with its line
  * and field path, and no input (truncated, malformed) crashes or leaks.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -709,8 +709,8 @@ static void
 test_yaml_emit_quotes_strings_that_would_read_back_differently(void **state)
 {
 	static const char *const ids[] = {
-		"true", "null", "123", "1.5", "-x", "a b", "x: y", "#c",
-		"yes", "", "~",
+		"true", "null", "123", "1.5", "-x", "a b",
+		"x: y", "#c",	"yes", "",    "~",
 	};
 	struct model m, back;
 	size_t i;
@@ -786,7 +786,7 @@ test_yaml_table_routes_emitted_under_their_table(void **state)
 static void
 test_yaml_empty_document_is_an_empty_model(void **state)
 {
-	static const char *const docs[] = {"", "# nothing\n", "---\n", "~\n"};
+	static const char *const docs[] = { "", "# nothing\n", "---\n", "~\n" };
 	struct cen_err err;
 	struct model m;
 	size_t i;
@@ -877,19 +877,19 @@ static void
 test_yaml_wrong_type_names_field_and_expected_type(void **state)
 {
 	static const char doc[] =
-		"cen: [1]\n"                              /* 1 */
-		"regions:\n"                              /* 2 */
-		"  - id: r1\n"                            /* 3 */
-		"    route_tables: { id: t }\n"           /* 4 */
-		"    \n"                                  /* 5 */
-		"attachments:\n"                          /* 6 */
-		"  - id: vbr-dc-1\n"                      /* 7 */
-		"    vlan: abc\n"                         /* 8 */
-		"    allow_default_route: yes\n"          /* 9 */
-		"    bandwidth_mbps: \"100\"\n"           /* 10 */
-		"    region: [a]\n"                       /* 11 */
-		"    bgp: { peers: [ { asn: 1.5 } ] }\n"  /* 12 */
-		"  - 7\n";                                /* 13 */
+		"cen: [1]\n"				 /* 1 */
+		"regions:\n"				 /* 2 */
+		"  - id: r1\n"				 /* 3 */
+		"    route_tables: { id: t }\n"		 /* 4 */
+		"    \n"				 /* 5 */
+		"attachments:\n"			 /* 6 */
+		"  - id: vbr-dc-1\n"			 /* 7 */
+		"    vlan: abc\n"			 /* 8 */
+		"    allow_default_route: yes\n"	 /* 9 */
+		"    bandwidth_mbps: \"100\"\n"		 /* 10 */
+		"    region: [a]\n"			 /* 11 */
+		"    bgp: { peers: [ { asn: 1.5 } ] }\n" /* 12 */
+		"  - 7\n";				 /* 13 */
 	struct cen_err err;
 	struct model m;
 
@@ -900,9 +900,10 @@ test_yaml_wrong_type_names_field_and_expected_type(void **state)
 				 "expected a list, got a mapping");
 	assert_has_line(err.msg, "line 8: attachments[0] (vbr-dc-1).vlan: "
 				 "expected an integer 1..2999, got \"abc\"");
-	assert_has_line(err.msg,
-			"line 9: attachments[0] (vbr-dc-1).allow_default_route: "
-			"expected true or false, got \"yes\"");
+	assert_has_line(
+		err.msg,
+		"line 9: attachments[0] (vbr-dc-1).allow_default_route: "
+		"expected true or false, got \"yes\"");
 	assert_has_line(err.msg,
 			"line 10: attachments[0] (vbr-dc-1).bandwidth_mbps: "
 			"expected an integer 2..4294967295, got the quoted "
@@ -912,8 +913,9 @@ test_yaml_wrong_type_names_field_and_expected_type(void **state)
 	assert_has_line(err.msg,
 			"line 12: attachments[0] (vbr-dc-1).bgp.peers[0].asn: "
 			"expected an integer 1..4294967295, got \"1.5\"");
-	assert_has_line(err.msg,
-			"line 13: attachments[1]: expected a mapping, got \"7\"");
+	assert_has_line(
+		err.msg,
+		"line 13: attachments[1]: expected a mapping, got \"7\"");
 	assert_int_equal(nlines(err.msg), 8);
 	model_free(&m);
 }
@@ -922,21 +924,21 @@ static void
 test_yaml_integer_outside_c_type_is_out_of_range(void **state)
 {
 	static const char doc[] =
-		"attachments:\n"                   /* 1 */
-		"  - id: v\n"                      /* 2 */
-		"    vlan: 70000\n"                /* 3 */
-		"route_maps:\n"                    /* 4 */
-		"  - region: r\n"                  /* 5 */
-		"    priority: 300\n"              /* 6 */
-		"    next_priority: -1\n"          /* 7 */
-		"  - region: r\n"                  /* 8 */
-		"    priority: 150\n"              /* 9: fits, validation's */
+		"attachments:\n"	  /* 1 */
+		"  - id: v\n"		  /* 2 */
+		"    vlan: 70000\n"	  /* 3 */
+		"route_maps:\n"		  /* 4 */
+		"  - region: r\n"	  /* 5 */
+		"    priority: 300\n"	  /* 6 */
+		"    next_priority: -1\n" /* 7 */
+		"  - region: r\n"	  /* 8 */
+		"    priority: 150\n"	  /* 9: fits, validation's */
 		"    set: { preference: 99999999999999999999999 }\n" /* 10 */
-		"bandwidth_packages:\n"            /* 11 */
-		"  - id: b\n"                      /* 12 */
-		"    regions: [a, b]\n"            /* 13 */
-		"    connections:\n"               /* 14 */
-		"      - cap_bytes: 18446744073709551616\n"; /* 15 */
+		"bandwidth_packages:\n"				     /* 11 */
+		"  - id: b\n"					     /* 12 */
+		"    regions: [a, b]\n"				     /* 13 */
+		"    connections:\n"				     /* 14 */
+		"      - cap_bytes: 18446744073709551616\n";	     /* 15 */
 	struct cen_err err;
 	struct model m;
 
@@ -949,9 +951,8 @@ test_yaml_integer_outside_c_type_is_out_of_range(void **state)
 			"1..100");
 	assert_has_line(err.msg, "line 7: route_maps[0].next_priority: -1 "
 				 "out of range 1..100");
-	assert_has_line(err.msg,
-			"line 10: route_maps[1].set.preference: "
-			"99999999999999999999999 out of range 1..100");
+	assert_has_line(err.msg, "line 10: route_maps[1].set.preference: "
+				 "99999999999999999999999 out of range 1..100");
 	assert_has_line(err.msg,
 			"line 15: bandwidth_packages[0] (b).connections[0]"
 			".cap_bytes: 18446744073709551616 out of range "
@@ -1033,16 +1034,16 @@ test_yaml_bad_prefix_is_reported_with_its_index(void **state)
 static void
 test_yaml_bad_enum_lists_the_allowed_names(void **state)
 {
-	static const char doc[] =
-		"attachments:\n"
-		"  - id: a\n"
-		"    type: VPX\n"
-		"    static_routes:\n"
-		"      - prefix: 10.0.0.0/8\n"
-		"        next_hop: { type: Router, id: x }\n"
-		"route_maps:\n"
-		"  - direction: Sideways\n"
-		"    match: { address_family: IPv5, communities: [\"1:70000\"] }\n";
+	static const char doc[] = "attachments:\n"
+				  "  - id: a\n"
+				  "    type: VPX\n"
+				  "    static_routes:\n"
+				  "      - prefix: 10.0.0.0/8\n"
+				  "        next_hop: { type: Router, id: x }\n"
+				  "route_maps:\n"
+				  "  - direction: Sideways\n"
+				  "    match: { address_family: IPv5, "
+				  "communities: [\"1:70000\"] }\n";
 	struct cen_err err;
 	struct model m;
 	char want[512];
@@ -1064,9 +1065,10 @@ test_yaml_bad_enum_lists_the_allowed_names(void **state)
 	assert_has_line(err.msg, "line 9: route_maps[0].match.address_family: "
 				 "expected one of IPv4, IPv6, both, got "
 				 "\"IPv5\"");
-	assert_has_line(err.msg, "line 9: route_maps[0].match.communities[0]: "
-				 "expected a community \"n:m\" (each 0..65535), "
-				 "got \"1:70000\"");
+	assert_has_line(err.msg,
+			"line 9: route_maps[0].match.communities[0]: "
+			"expected a community \"n:m\" (each 0..65535), "
+			"got \"1:70000\"");
 	assert_int_equal(nlines(err.msg), 5);
 	model_free(&m);
 }
@@ -1074,22 +1076,21 @@ test_yaml_bad_enum_lists_the_allowed_names(void **state)
 static void
 test_yaml_every_error_in_a_file_is_reported_in_order(void **state)
 {
-	static const char doc[] =
-		"cen:\n"                             /* 1 */
-		"  asn: big\n"                       /* 2 */
-		"regions:\n"                         /* 3 */
-		"  - id: r1\n"                       /* 4 */
-		"    colour: blue\n"                 /* 5 */
-		"physical_connections:\n"            /* 6 */
-		"  - id: pc-1\n"                     /* 7 */
-		"    speed_gbps: 5000000000\n"       /* 8 */
-		"attachments:\n"                     /* 9 */
-		"  - id: a\n"                        /* 10 */
-		"    id: b\n"                        /* 11 */
-		"    vswitch_cidrs: [banana]\n"      /* 12 */
-		"bandwidth_packages:\n"              /* 13 */
-		"  - id: bwp\n"                      /* 14 */
-		"    regions: [r1]\n";               /* 15 */
+	static const char doc[] = "cen:\n"			  /* 1 */
+				  "  asn: big\n"		  /* 2 */
+				  "regions:\n"			  /* 3 */
+				  "  - id: r1\n"		  /* 4 */
+				  "    colour: blue\n"		  /* 5 */
+				  "physical_connections:\n"	  /* 6 */
+				  "  - id: pc-1\n"		  /* 7 */
+				  "    speed_gbps: 5000000000\n"  /* 8 */
+				  "attachments:\n"		  /* 9 */
+				  "  - id: a\n"			  /* 10 */
+				  "    id: b\n"			  /* 11 */
+				  "    vswitch_cidrs: [banana]\n" /* 12 */
+				  "bandwidth_packages:\n"	  /* 13 */
+				  "  - id: bwp\n"		  /* 14 */
+				  "    regions: [r1]\n";	  /* 15 */
 	static const char *const want[] = {
 		"line 2: cen.asn: expected an integer 1..4294967295, got "
 		"\"big\"",
@@ -1125,27 +1126,27 @@ test_yaml_structural_mistakes_are_errors(void **state)
 		const char *doc;
 		const char *want;
 	} cases[] = {
-		{"cen: &c { id: x }\nregions: [ *c ]\n",
-		 "line 2: regions[0]: expected a mapping, got the alias *c "
-		 "(aliases are not supported)"},
-		{"cen: { id: x }\n---\ncen: { id: y }\n",
-		 "line 2: a second YAML document; a file holds one"},
-		{"cen: { id: "
-		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		 " }\n",
-		 "line 1: cen.id: 64 characters long, at most 63"},
-		{"cen: { id: }\n",
-		 "line 1: cen.id: expected a string, got nothing (null); write "
-		 "\"\" for an empty one"},
-		{"cen: { id: \"a\\0b\" }\n",
-		 "line 1: cen.id: contains a NUL character"},
-		{"[1, 2]\n",
-		 "line 1: expected a mapping, got a list"},
-		{"cen: { [a]: 1 }\n",
-		 "line 1: cen: expected a field name, got a list"},
-		{"bandwidth_packages: [ { regions: [a, b, c] } ]\n",
-		 "line 1: bandwidth_packages[0].regions: expected a pair of "
-		 "region IDs [a, b], got 3 items"},
+		{ "cen: &c { id: x }\nregions: [ *c ]\n",
+		  "line 2: regions[0]: expected a mapping, got the alias *c "
+		  "(aliases are not supported)" },
+		{ "cen: { id: x }\n---\ncen: { id: y }\n",
+		  "line 2: a second YAML document; a file holds one" },
+		{ "cen: { id: "
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaa"
+		  " }\n",
+		  "line 1: cen.id: 64 characters long, at most 63" },
+		{ "cen: { id: }\n", "line 1: cen.id: expected a string, got "
+				    "nothing (null); write "
+				    "\"\" for an empty one" },
+		{ "cen: { id: \"a\\0b\" }\n",
+		  "line 1: cen.id: contains a NUL character" },
+		{ "[1, 2]\n", "line 1: expected a mapping, got a list" },
+		{ "cen: { [a]: 1 }\n",
+		  "line 1: cen: expected a field name, got a list" },
+		{ "bandwidth_packages: [ { regions: [a, b, c] } ]\n",
+		  "line 1: bandwidth_packages[0].regions: expected a pair of "
+		  "region IDs [a, b], got 3 items" },
 	};
 	struct cen_err err;
 	struct model m;
@@ -1201,9 +1202,9 @@ test_yaml_missing_file_is_an_io_error_naming_it(void **state)
 
 	model_init(&m);
 	cen_err_clear(&err);
-	assert_int_equal(model_yaml_load_file(&m, "/nonexistent/cend.yaml",
-					      &err),
-			 -CEN_EIO);
+	assert_int_equal(
+		model_yaml_load_file(&m, "/nonexistent/cend.yaml", &err),
+		-CEN_EIO);
 	assert_non_null(strstr(err.msg, "/nonexistent/cend.yaml: "));
 	model_free(&m);
 }
@@ -1310,8 +1311,10 @@ main(void)
 		cmocka_unit_test(
 			test_yaml_deep_nesting_is_refused_without_recursion),
 		cmocka_unit_test(test_yaml_null_err_still_returns_the_error),
-		cmocka_unit_test(test_yaml_missing_file_is_an_io_error_naming_it),
-		cmocka_unit_test(test_yaml_every_truncation_of_hybrid_is_handled),
+		cmocka_unit_test(
+			test_yaml_missing_file_is_an_io_error_naming_it),
+		cmocka_unit_test(
+			test_yaml_every_truncation_of_hybrid_is_handled),
 		cmocka_unit_test(test_yaml_byte_mutations_never_crash),
 	};
 
