@@ -1,0 +1,22 @@
+/*
+ * api.h - a cend node's admin API and cluster service on the RPC transport.
+ */
+#ifndef CEN_API_H
+#define CEN_API_H
+
+#include <uv.h>
+
+#include "consensus/node.h"
+#include "proto/rpc.h"
+
+struct api;
+
+/* api.c */
+
+/* Serves the Admin and Cluster services of node on every endpoint
+ * ("HOST:PORT" or "unix:/path"). */
+int api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
+	      size_t n, struct api **out, struct cen_err *err);
+void api_stop(struct api *a);
+
+#endif

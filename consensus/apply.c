@@ -1,0 +1,270 @@
+/*
+ * apply.c - applies one replicated command (proto/command.proto) to the
+ * engine and, in the same breath, to the LMDB store transaction of the entry
+ * being applied.
+ *
+ * Runs on every node for every committed entry, so it is deterministic: the
+ * outcome depends on the command and the applied state only.  A command that
+ * the engine refuses (a model that does not validate, a path for an unknown
+ * attachment) changes nothing and reports why; the entry still counts as
+ * applied.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus/apply.h"
+#include "core/model_yaml.h"
+
+static int
+store_model(struct store_txn *t, struct engine *e, struct cen_err *err)
+{
+	int rc = store_put_model(t, engine_model(e));
+
+	if (rc != 0)
+		cen_errf(err, rc, "store: cannot write the model");
+	return rc;
+}
+
+static int
+parse_yaml(const char *yaml, struct model *m, struct cen_err *err)
+{
+	model_init(m);
+	return model_yaml_parse(m, yaml, strlen(yaml), err);
+}
+
+/* Puts every object of `add` into m (replacing those with the same key). */
+static int
+merge(struct model *m, const struct model *add)
+{
+	int rc = 0;
+
+	if (add->has_cen) {
+		m->has_cen = true;
+		m->cen = add->cen;
+	}
+	for (size_t i = 0; rc == 0 && i < add->nregions; i++)
+		rc = model_put_region(m, &add->regions[i]);
+	for (size_t i = 0; rc == 0 && i < add->ntables; i++)
+		rc = model_put_table(m, &add->tables[i]);
+	for (size_t i = 0; rc == 0 && i < add->ntable_routes; i++)
+		rc = model_put_table_route(m, &add->table_routes[i]);
+	for (size_t i = 0; rc == 0 && i < add->npcs; i++)
+		rc = model_put_pc(m, &add->pcs[i]);
+	for (size_t i = 0; rc == 0 && i < add->nattachments; i++)
+		rc = model_put_attachment(m, &add->attachments[i]);
+	for (size_t i = 0; rc == 0 && i < add->nrmaps; i++)
+		rc = model_put_rmap(m, &add->rmaps[i]);
+	for (size_t i = 0; rc == 0 && i < add->nbwps; i++)
+		rc = model_put_bwp(m, &add->bwps[i]);
+	return rc;
+}
+
+int
+apply_merge(const struct model *cur, const char *yaml, struct model *out,
+	    struct cen_err *err)
+{
+	struct model add;
+	int rc = parse_yaml(yaml, &add, err);
+
+	if (rc == 0)
+		rc = model_clone(out, cur);
+	if (rc == 0 && (rc = merge(out, &add)) != 0)
+		cen_errf(err, rc, "cannot merge: %s", cen_strerror(rc));
+	model_free(&add);
+	return rc;
+}
+
+static int
+del_key(struct model *m, const Cend__V1__ObjectKey *k, struct cen_err *err)
+{
+	const char *id = k->id != NULL ? k->id : "";
+	struct prefix p;
+	int rc;
+
+	switch (k->kind) {
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_REGION:
+		rc = model_del_region(m, id);
+		break;
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_ROUTE_TABLE:
+		rc = model_del_table(m, id);
+		break;
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_PHYSICAL_CONNECTION:
+		rc = model_del_pc(m, id);
+		break;
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_ATTACHMENT:
+		rc = model_del_attachment(m, id);
+		break;
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_BANDWIDTH_PACKAGE:
+		rc = model_del_bwp(m, id);
+		break;
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_ROUTE_MAP: {
+		uint8_t dir = model_dir_parse(k->direction ? k->direction : "");
+
+		if (dir == 0 || k->priority < 1 || k->priority > 100)
+			return cen_errf(err, -CEN_EINVAL,
+					"route map key needs direction "
+					"RegionIn|RegionOut and priority "
+					"1..100");
+		rc = model_del_rmap(m, k->region ? k->region : "", dir,
+				    k->route_table ? k->route_table : "",
+				    (uint8_t)k->priority);
+		break;
+	}
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_STATIC_ROUTE:
+		rc = store_prefix_unpack(k->prefix.data, k->prefix.len, &p,
+					 err);
+		if (rc != 0)
+			return rc;
+		rc = model_del_table_route(
+			m, k->route_table ? k->route_table : "", &p);
+		break;
+	case CEND__V1__OBJECT_KIND__OBJECT_KIND_CEN:
+		if (m->nregions > 0 || m->nattachments > 0)
+			return cen_errf(err, -CEN_EINUSE,
+					"cen %s still has regions or "
+					"attachments: delete them first",
+					m->cen.id);
+		m->has_cen = false;
+		rc = 0;
+		break;
+	default:
+		return cen_errf(err, -CEN_EINVAL,
+				"delete: unknown object kind "
+				"%d",
+				(int)k->kind);
+	}
+	if (rc == -CEN_ENOENT)
+		return cen_errf(err, rc, "%s does not exist",
+				id[0] ? id : "that object");
+	return rc;
+}
+
+static int
+apply_paths(struct engine *e, struct store_txn *t,
+	    const Cend__V1__PathUpdate *u, struct cen_err *err)
+{
+	struct prefix peer = { 0 };
+	struct engine_path_in in = { 0 };
+	int rc;
+
+	if (u->attachment == NULL || u->attachment[0] == '\0')
+		return cen_errf(err, -CEN_EINVAL, "paths: attachment missing");
+	if (u->node > 255)
+		return cen_errf(err, -CEN_ERANGE,
+				"paths: node %u out of range 0..255", u->node);
+	if (u->peer.len > 0 &&
+	    (rc = store_prefix_unpack(u->peer.data, u->peer.len, &peer, err)) !=
+		    0)
+		return cen_err_prefix(err, "paths: peer: ");
+	in.attachment = u->attachment;
+	in.peer = peer;
+	in.node = (uint8_t)u->node;
+	for (size_t i = 0; i < u->n_withdraws; i++) {
+		struct prefix p;
+
+		rc = store_prefix_unpack(u->withdraws[i].data,
+					 u->withdraws[i].len, &p, err);
+		if (rc != 0)
+			return cen_err_prefix(err,
+					      "paths: withdraws[%zu]: ", i);
+		/* withdrawing what is not there is not an error: peers do */
+		if (engine_path_del(e, u->attachment, &peer, &p, NULL) == 0)
+			store_del_path(t, u->attachment, &peer, &p);
+	}
+	for (size_t i = 0; i < u->n_adds; i++) {
+		const Cend__V1__PathAdd *a = u->adds[i];
+		uint8_t *buf = NULL;
+		size_t len = 0;
+
+		rc = store_prefix_unpack(a->prefix.data, a->prefix.len,
+					 &in.prefix, err);
+		if (rc != 0)
+			return cen_err_prefix(err,
+					      "paths: adds[%zu].prefix: ", i);
+		if (a->attrs == NULL)
+			return cen_errf(err, -CEN_EINVAL,
+					"paths: adds[%zu]: attrs missing", i);
+		len = cend__v1__path_attrs__get_packed_size(a->attrs);
+		buf = malloc(len ? len : 1);
+		if (buf == NULL)
+			return cen_errf(err, -CEN_ENOMEM, "out of memory");
+		cend__v1__path_attrs__pack(a->attrs, buf);
+		rc = store_attrs_unpack(engine_attrs(e), buf, len, &in.attrs,
+					err);
+		free(buf);
+		if (rc != 0)
+			return cen_err_prefix(err,
+					      "paths: adds[%zu].attrs: ", i);
+		rc = engine_path_add(e, &in, err);
+		if (rc == 0)
+			rc = store_put_path(t, u->attachment, &peer, in.node,
+					    &in.prefix, in.attrs);
+		attr_unref(engine_attrs(e), in.attrs);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+apply_command(struct engine *e, struct store_txn *t, const Cend__V1__Command *c,
+	      struct apply_hooks *hooks, struct cen_err *err)
+{
+	struct model m;
+	int rc;
+
+	cen_err_clear(err);
+	switch (c->cmd_case) {
+	case CEND__V1__COMMAND__CMD_APPLY_YAML:
+		rc = parse_yaml(c->apply_yaml, &m, err);
+		if (rc == 0)
+			rc = engine_apply(e, &m, err);
+		model_free(&m);
+		return rc == 0 ? store_model(t, e, err) : rc;
+	case CEND__V1__COMMAND__CMD_MERGE_YAML:
+		rc = apply_merge(engine_model(e), c->merge_yaml, &m, err);
+		if (rc == 0)
+			rc = engine_apply(e, &m, err);
+		model_free(&m);
+		return rc == 0 ? store_model(t, e, err) : rc;
+	case CEND__V1__COMMAND__CMD_DELETE:
+		if (c->delete_ == NULL)
+			return cen_errf(err, -CEN_EINVAL,
+					"delete: key missing");
+		rc = model_clone(&m, engine_model(e));
+		if (rc == 0)
+			rc = del_key(&m, c->delete_, err);
+		if (rc == 0)
+			rc = engine_apply(e, &m, err);
+		model_free(&m);
+		return rc == 0 ? store_model(t, e, err) : rc;
+	case CEND__V1__COMMAND__CMD_PATHS:
+		return apply_paths(e, t, c->paths, err);
+	case CEND__V1__COMMAND__CMD_HEALTH:
+		rc = engine_set_health(e, c->health->attachment, c->health->up,
+				       err);
+		if (rc == 0)
+			rc = store_put_health(t, c->health->attachment,
+					      c->health->up);
+		return rc;
+	case CEND__V1__COMMAND__CMD_FLUSH: {
+		struct prefix peer = { 0 };
+
+		if (c->flush->peer.len > 0 &&
+		    (rc = store_prefix_unpack(c->flush->peer.data,
+					      c->flush->peer.len, &peer,
+					      err)) != 0)
+			return rc;
+		rc = engine_peer_flush(e, c->flush->attachment, &peer, err);
+		if (rc == 0)
+			rc = store_del_paths_of(t, c->flush->attachment, &peer);
+		return rc < 0 ? rc : 0;
+	}
+	case CEND__V1__COMMAND__CMD_MEMBER:
+		if (hooks != NULL && hooks->member != NULL)
+			hooks->member(c->member, hooks->arg);
+		return 0;
+	default:
+		return cen_errf(err, -CEN_EINVAL, "unknown command");
+	}
+}

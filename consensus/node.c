@@ -1,0 +1,1061 @@
+/*
+ * node.c - one cend cluster node (node.h): canonical/raft with its libuv
+ * I/O and TCP transport, the FSM that applies batches of commands to the
+ * engine and the store, batching on the leader, forwarding on followers,
+ * membership.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "consensus/apply.h"
+#include "consensus/node.h"
+#include "consensus/store.h"
+#include "proto/admin.pb-c.h"
+#include "proto/command.pb-c.h"
+#include "proto/rpc.h"
+
+#define NODE_FORWARD_TIMEOUT_MS 10000
+#define NODE_INFLIGHT_MAX	8
+
+/* A proposal waiting for its entry to apply. */
+struct proposal {
+	struct proposal *next;
+	uint8_t *cmd;
+	size_t len;
+	node_propose_cb cb;
+	void *arg;
+};
+
+/* Per-command outcome of an applied batch, handed to the leader's apply
+ * callback through raft's result pointer. */
+struct batch_result {
+	uint64_t index;
+	size_t n;
+	struct {
+		int rc;
+		char *msg;
+	} r[];
+};
+
+struct batch_req {
+	struct raft_apply req;
+	struct node *node;
+	struct proposal *props; /* in command order */
+	size_t n;
+};
+
+struct node {
+	uv_loop_t *loop;
+	struct node_config cfg;
+	struct raft raft;
+	struct raft_io io;
+	struct raft_uv_transport transport;
+	struct raft_fsm fsm;
+	struct store *store;
+	struct engine *engine;
+	struct rpc_client *client;
+
+	struct proposal *queue, *queue_tail; /* not yet in an entry */
+	size_t queued_bytes;
+	size_t inflight;
+	uv_timer_t flush_timer;
+	uv_timer_t announce_timer;
+	struct batch_result *unclaimed; /* result nobody took */
+
+	struct node_member members[NODE_MAX_MEMBERS]; /* API addresses */
+	size_t nmembers;
+	bool announced; /* our MemberInfo is applied with current values */
+
+	node_delta_cb delta_cb;
+	void *delta_arg;
+	uint64_t applying_index;
+
+	void (*stop_cb)(void *);
+	void *stop_arg;
+	int closing;
+};
+
+static void
+log_msg(struct node *n, const char *fmt, const char *detail)
+{
+	fprintf(stderr, "cend[%llu]: ", (unsigned long long)n->cfg.id);
+	fprintf(stderr, fmt, detail);
+	fputc('\n', stderr);
+}
+
+/* ---- members file -------------------------------------------------- */
+
+static void
+members_path(struct node *n, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/members", n->cfg.data_dir);
+}
+
+static void
+members_save(struct node *n)
+{
+	char path[4200], tmp[4300];
+	FILE *f;
+
+	members_path(n, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < n->nmembers; i++)
+		fprintf(f, "%llu %s %s\n", (unsigned long long)n->members[i].id,
+			n->members[i].raft_addr, n->members[i].api_addr);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+static void
+members_load(struct node *n)
+{
+	char path[4200], raft[NODE_ADDR_MAX], api[NODE_ADDR_MAX];
+	unsigned long long id;
+	FILE *f;
+
+	members_path(n, path, sizeof(path));
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (n->nmembers < NODE_MAX_MEMBERS &&
+	       fscanf(f, "%llu %63s %63s", &id, raft, api) == 3) {
+		struct node_member *m = &n->members[n->nmembers++];
+
+		m->id = id;
+		snprintf(m->raft_addr, sizeof(m->raft_addr), "%s", raft);
+		snprintf(m->api_addr, sizeof(m->api_addr), "%s", api);
+	}
+	fclose(f);
+}
+
+static struct node_member *
+member_find(struct node *n, uint64_t id)
+{
+	for (size_t i = 0; i < n->nmembers; i++)
+		if (n->members[i].id == id)
+			return &n->members[i];
+	return NULL;
+}
+
+static void
+member_hook(const Cend__V1__MemberInfo *mi, void *arg)
+{
+	struct node *n = arg;
+	struct node_member *m = member_find(n, mi->id);
+
+	if (m == NULL) {
+		if (n->nmembers == NODE_MAX_MEMBERS)
+			return;
+		m = &n->members[n->nmembers++];
+	}
+	m->id = mi->id;
+	snprintf(m->raft_addr, sizeof(m->raft_addr), "%s",
+		 mi->raft_addr ? mi->raft_addr : "");
+	snprintf(m->api_addr, sizeof(m->api_addr), "%s",
+		 mi->api_addr ? mi->api_addr : "");
+	if (mi->id == n->cfg.id && strcmp(m->api_addr, n->cfg.api_addr) == 0 &&
+	    strcmp(m->raft_addr, n->cfg.raft_addr) == 0)
+		n->announced = true;
+	members_save(n);
+}
+
+/* ---- the FSM ------------------------------------------------------- */
+
+static void
+result_free(struct batch_result *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		free(r->r[i].msg);
+	free(r);
+}
+
+static void
+engine_delta(const struct engine_delta *d, void *arg)
+{
+	struct node *n = arg;
+
+	if (n->delta_cb != NULL)
+		n->delta_cb(d, n->applying_index, n->delta_arg);
+}
+
+static int
+fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+	struct node *n = fsm->data;
+	uint64_t index = raft_last_applied(&n->raft) + 1;
+	struct apply_hooks hooks = { .member = member_hook, .arg = n };
+	Cend__V1__Batch *b;
+	struct batch_result *res;
+	struct store_txn *t;
+	int rc;
+
+	*result = NULL;
+	result_free(n->unclaimed);
+	n->unclaimed = NULL;
+	if (index <= store_applied_index(n->store))
+		return 0; /* applied before this restart */
+	b = cend__v1__batch__unpack(NULL, buf->len, buf->base);
+	if (b == NULL) {
+		/* cannot happen for entries we wrote; never take the node
+		 * down over it, but say so */
+		log_msg(n, "entry %s does not decode as a batch: skipped", "");
+		return 0;
+	}
+	res = calloc(1, sizeof(*res) + b->n_commands * sizeof(res->r[0]));
+	if (res == NULL)
+		abort();
+	res->index = index;
+	res->n = b->n_commands;
+	rc = store_txn_begin(n->store, &t);
+	if (rc != 0) {
+		fprintf(stderr, "cend: store: cannot begin a transaction: %s\n",
+			cen_strerror(rc));
+		abort(); /* the store is gone: no way to stay consistent */
+	}
+	n->applying_index = index;
+	for (size_t i = 0; i < b->n_commands; i++) {
+		struct cen_err err = { 0 };
+
+		rc = apply_command(n->engine, t, b->commands[i], &hooks, &err);
+		/* jobs run to completion inside the entry so every node's
+		 * state after an entry is the same */
+		engine_drain(n->engine);
+		res->r[i].rc = rc;
+		if (rc != 0)
+			res->r[i].msg =
+				strdup(err.msg[0] ? err.msg : cen_strerror(rc));
+	}
+	rc = store_txn_commit(t, index, n->raft.current_term);
+	if (rc != 0) {
+		fprintf(stderr,
+			"cend: store: commit of entry %llu failed: %s\n",
+			(unsigned long long)index, cen_strerror(rc));
+		abort();
+	}
+	cend__v1__batch__free_unpacked(b, NULL);
+	n->unclaimed = res;
+	*result = res;
+	return 0;
+}
+
+static int
+fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+	struct node *n = fsm->data;
+	uint8_t *img;
+	size_t len;
+	int rc = store_snapshot(n->store, &img, &len);
+
+	if (rc != 0)
+		return RAFT_NOMEM;
+	*bufs = raft_malloc(sizeof(**bufs));
+	if (*bufs == NULL) {
+		free(img);
+		return RAFT_NOMEM;
+	}
+	(*bufs)[0].base = img;
+	(*bufs)[0].len = len;
+	*n_bufs = 1;
+	return 0;
+}
+
+static int
+fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+		      unsigned *n_bufs)
+{
+	if (*bufs != NULL) {
+		for (unsigned i = 0; i < *n_bufs; i++)
+			free((*bufs)[i].base);
+		raft_free(*bufs);
+	}
+	*bufs = NULL;
+	*n_bufs = 0;
+	return 0;
+}
+
+static int
+rebuild_engine(struct node *n, struct cen_err *err)
+{
+	struct engine *e = engine_new();
+	int rc;
+
+	if (e == NULL)
+		return cen_errf(err, -CEN_ENOMEM, "out of memory");
+	rc = store_load(n->store, e, err);
+	if (rc != 0) {
+		engine_free(e);
+		return rc;
+	}
+	engine_free(n->engine);
+	n->engine = e;
+	engine_set_delta_cb(e, engine_delta, n);
+	return 0;
+}
+
+static int
+fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+	struct node *n = fsm->data;
+	struct cen_err err = { 0 };
+	uint64_t idx = store_image_index(buf->base, buf->len);
+	int rc = 0;
+
+	/* the store may already be newer than the snapshot (it is written
+	 * with every entry): never roll it back */
+	if (idx > store_applied_index(n->store)) {
+		rc = store_restore(n->store, buf->base, buf->len, &err);
+		if (rc == 0)
+			rc = rebuild_engine(n, &err);
+		if (rc != 0)
+			log_msg(n, "snapshot restore failed: %s", err.msg);
+	}
+	raft_free(buf->base);
+	return rc == 0 ? 0 : RAFT_CORRUPT;
+}
+
+/* ---- proposals ----------------------------------------------------- */
+
+static void
+proposals_fail(struct proposal *p, int rc, const char *msg)
+{
+	while (p != NULL) {
+		struct proposal *next = p->next;
+
+		if (p->cb != NULL)
+			p->cb(rc, msg, 0, p->arg);
+		free(p->cmd);
+		free(p);
+		p = next;
+	}
+}
+
+static void flush_queue(struct node *n);
+
+static void
+batch_applied(struct raft_apply *req, int status, void *result)
+{
+	struct batch_req *br = (struct batch_req *)req;
+	struct node *n = br->node;
+	struct batch_result *res = result;
+	struct proposal *p = br->props;
+
+	if (res != NULL && res == n->unclaimed)
+		n->unclaimed = NULL;
+	n->inflight--;
+	for (size_t i = 0; p != NULL; i++) {
+		struct proposal *next = p->next;
+
+		if (status != 0)
+			p->cb(-CEN_EIO, raft_strerror(status), 0, p->arg);
+		else if (res == NULL)
+			p->cb(0, NULL, 0, p->arg);
+		else if (i < res->n && res->r[i].rc != 0)
+			p->cb(res->r[i].rc, res->r[i].msg, res->index, p->arg);
+		else
+			p->cb(0, NULL, res->index, p->arg);
+		free(p->cmd);
+		free(p);
+		p = next;
+	}
+	result_free(res);
+	free(br);
+	if (n->queue != NULL && !n->closing)
+		flush_queue(n);
+}
+
+/* Packs the queued commands (up to NODE_BATCH_MAX bytes) into one entry. */
+static void
+flush_queue(struct node *n)
+{
+	while (n->queue != NULL && n->inflight < NODE_INFLIGHT_MAX) {
+		struct batch_req *br;
+		struct raft_buffer buf;
+		Cend__V1__Batch b = CEND__V1__BATCH__INIT;
+		Cend__V1__Command **cmds;
+		struct proposal *p, *last = NULL;
+		size_t n_cmds = 0, bytes = 0, i = 0;
+		int rc;
+
+		if (raft_state(&n->raft) != RAFT_LEADER) {
+			struct proposal *q = n->queue;
+
+			n->queue = n->queue_tail = NULL;
+			n->queued_bytes = 0;
+			proposals_fail(q, -CEN_ENOTLEADER,
+				       "leadership lost before the write was "
+				       "proposed; retry");
+			return;
+		}
+		for (p = n->queue; p != NULL; p = p->next) {
+			if (n_cmds > 0 && bytes + p->len > NODE_BATCH_MAX)
+				break;
+			bytes += p->len;
+			n_cmds++;
+			last = p;
+		}
+		cmds = calloc(n_cmds, sizeof(*cmds));
+		br = calloc(1, sizeof(*br));
+		if (cmds == NULL || br == NULL)
+			abort();
+		for (p = n->queue; i < n_cmds; p = p->next, i++) {
+			cmds[i] =
+				cend__v1__command__unpack(NULL, p->len, p->cmd);
+			if (cmds[i] == NULL)
+				abort(); /* validated in node_propose */
+		}
+		b.n_commands = n_cmds;
+		b.commands = cmds;
+		buf.len = cend__v1__batch__get_packed_size(&b);
+		buf.base = raft_malloc(buf.len ? buf.len : 1);
+		if (buf.base == NULL)
+			abort();
+		cend__v1__batch__pack(&b, buf.base);
+		for (i = 0; i < n_cmds; i++)
+			cend__v1__command__free_unpacked(cmds[i], NULL);
+		free(cmds);
+
+		br->node = n;
+		br->props = n->queue;
+		br->n = n_cmds;
+		n->queue = last->next;
+		if (n->queue == NULL)
+			n->queue_tail = NULL;
+		last->next = NULL;
+		n->queued_bytes -= bytes;
+		rc = raft_apply(&n->raft, &br->req, &buf, 1, batch_applied);
+		if (rc != 0) {
+			raft_free(buf.base);
+			proposals_fail(br->props,
+				       rc == RAFT_NOTLEADER ? -CEN_ENOTLEADER
+							    : -CEN_EIO,
+				       raft_strerror(rc));
+			free(br);
+			continue;
+		}
+		n->inflight++;
+	}
+}
+
+static void
+flush_timer_cb(uv_timer_t *t)
+{
+	flush_queue(t->data);
+}
+
+struct forward {
+	node_propose_cb cb;
+	void *arg;
+};
+
+static void
+forward_done(rpc_status status, const char *message, const uint8_t *payload,
+	     size_t len, bool eos, void *arg)
+{
+	struct forward *f = arg;
+	Cend__V1__WriteResponse *r = NULL;
+	uint64_t index = 0;
+
+	if (status == RPC_OK) {
+		r = cend__v1__write_response__unpack(NULL, len, payload);
+		if (r != NULL)
+			index = r->index;
+		cend__v1__write_response__free_unpacked(r, NULL);
+		f->cb(0, NULL, index, f->arg);
+	} else {
+		int rc = status == RPC_NOT_LEADER	   ? -CEN_ENOTLEADER
+			 : status == RPC_UNAVAILABLE	   ? -CEN_EIO
+			 : status == RPC_DEADLINE_EXCEEDED ? -CEN_ETIMEOUT
+			 : status == RPC_NOT_FOUND	   ? -CEN_ENOENT
+							   : -CEN_EINVAL;
+
+		f->cb(rc, message ? message : rpc_status_str(status), 0,
+		      f->arg);
+	}
+	free(f);
+}
+
+static const char *
+leader_api(struct node *n)
+{
+	raft_id id;
+	const char *addr;
+	struct node_member *m;
+
+	raft_leader(&n->raft, &id, &addr);
+	if (id == 0)
+		return NULL;
+	m = member_find(n, id);
+	return m != NULL && m->api_addr[0] ? m->api_addr : NULL;
+}
+
+int
+node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
+	     void *arg)
+{
+	Cend__V1__Command *c;
+
+	if (n->closing)
+		return -CEN_ESHUTDOWN;
+	c = cend__v1__command__unpack(NULL, len, cmd);
+	if (c == NULL)
+		return -CEN_EPROTO;
+	cend__v1__command__free_unpacked(c, NULL);
+	if (raft_state(&n->raft) == RAFT_LEADER) {
+		struct proposal *p = calloc(1, sizeof(*p));
+
+		if (p == NULL || (p->cmd = malloc(len ? len : 1)) == NULL) {
+			free(p);
+			return -CEN_ENOMEM;
+		}
+		memcpy(p->cmd, cmd, len);
+		p->len = len;
+		p->cb = cb;
+		p->arg = arg;
+		if (n->queue_tail != NULL)
+			n->queue_tail->next = p;
+		else
+			n->queue = p;
+		n->queue_tail = p;
+		n->queued_bytes += len;
+		/* everything proposed in this loop turn goes in one entry */
+		if (!uv_is_active((uv_handle_t *)&n->flush_timer))
+			uv_timer_start(&n->flush_timer, flush_timer_cb, 0, 0);
+		return 0;
+	}
+	const char *leader = leader_api(n);
+	Cend__V1__ProposeRequest req = CEND__V1__PROPOSE_REQUEST__INIT;
+	struct forward *f;
+	uint8_t *buf;
+	size_t blen;
+	int rc;
+
+	if (leader == NULL)
+		return -CEN_ENOTLEADER;
+	req.command = cend__v1__command__unpack(NULL, len, cmd);
+	blen = cend__v1__propose_request__get_packed_size(&req);
+	buf = malloc(blen ? blen : 1);
+	f = malloc(sizeof(*f));
+	if (buf == NULL || f == NULL) {
+		free(buf);
+		free(f);
+		cend__v1__command__free_unpacked(req.command, NULL);
+		return -CEN_ENOMEM;
+	}
+	cend__v1__propose_request__pack(&req, buf);
+	cend__v1__command__free_unpacked(req.command, NULL);
+	f->cb = cb;
+	f->arg = arg;
+	rc = rpc_client_call(n->client, leader, "cend.v1.Cluster/Propose", buf,
+			     blen, NODE_FORWARD_TIMEOUT_MS, forward_done, f);
+	free(buf);
+	if (rc != 0)
+		free(f);
+	return rc;
+}
+
+/* ---- announcing our API address ------------------------------------ */
+
+static void
+announce_done(int status, const char *message, uint64_t index, void *arg)
+{
+	(void)status;
+	(void)message;
+	(void)index;
+	(void)arg;
+}
+
+static void
+announce_timer_cb(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	Cend__V1__Command c = CEND__V1__COMMAND__INIT;
+	Cend__V1__MemberInfo mi = CEND__V1__MEMBER_INFO__INIT;
+	uint8_t buf[512];
+	size_t len;
+
+	if (n->announced || n->closing)
+		return;
+	if (raft_state(&n->raft) != RAFT_LEADER && leader_api(n) == NULL)
+		return; /* wait for a leader whose API we know */
+	mi.id = n->cfg.id;
+	mi.api_addr = n->cfg.api_addr;
+	mi.raft_addr = n->cfg.raft_addr;
+	c.cmd_case = CEND__V1__COMMAND__CMD_MEMBER;
+	c.member = &mi;
+	len = cend__v1__command__get_packed_size(&c);
+	if (len > sizeof(buf))
+		return;
+	cend__v1__command__pack(&c, buf);
+	node_propose(n, buf, len, announce_done, NULL);
+}
+
+/* ---- start and stop ------------------------------------------------ */
+
+static int
+mkdir_p(const char *path)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -1;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+int
+node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
+	   struct cen_err *err)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	char raft_dir[4200];
+	int rc;
+
+	if (n == NULL)
+		return cen_errf(err, -CEN_ENOMEM, "out of memory");
+	n->loop = loop;
+	n->cfg = *cfg;
+	if (n->cfg.election_ms == 0)
+		n->cfg.election_ms = 1000;
+	if (n->cfg.heartbeat_ms == 0)
+		n->cfg.heartbeat_ms = 100;
+	if (n->cfg.snapshot_threshold == 0)
+		n->cfg.snapshot_threshold = 1024;
+	if (n->cfg.snapshot_trailing == 0)
+		n->cfg.snapshot_trailing = 128;
+	snprintf(raft_dir, sizeof(raft_dir), "%s/raft", cfg->data_dir);
+	if (mkdir_p(raft_dir) != 0) {
+		rc = cen_errf(err, -CEN_EIO, "%s: %s", raft_dir,
+			      strerror(errno));
+		free(n);
+		return rc;
+	}
+	rc = store_open(cfg->data_dir, 0, &n->store, err);
+	if (rc != 0) {
+		free(n);
+		return rc;
+	}
+	members_load(n);
+	rc = rebuild_engine(n, err);
+	if (rc != 0)
+		goto fail_store;
+	rc = rpc_client_new(loop, &n->client);
+	if (rc != 0) {
+		cen_errf(err, rc, "rpc client: %s", cen_strerror(rc));
+		goto fail_engine;
+	}
+	uv_timer_init(loop, &n->flush_timer);
+	n->flush_timer.data = n;
+	uv_timer_init(loop, &n->announce_timer);
+	n->announce_timer.data = n;
+
+	n->fsm.version = 2;
+	n->fsm.data = n;
+	n->fsm.apply = fsm_apply;
+	n->fsm.snapshot = fsm_snapshot;
+	n->fsm.snapshot_finalize = fsm_snapshot_finalize;
+	n->fsm.restore = fsm_restore;
+	if ((rc = raft_uv_tcp_init(&n->transport, loop)) != 0 ||
+	    (rc = raft_uv_init(&n->io, loop, raft_dir, &n->transport)) != 0) {
+		cen_errf(err, -CEN_EIO, "raft I/O: %s", raft_strerror(rc));
+		rc = -CEN_EIO;
+		goto fail_client;
+	}
+	rc = raft_init(&n->raft, &n->io, &n->fsm, cfg->id, cfg->raft_addr);
+	if (rc != 0) {
+		cen_errf(err, -CEN_EIO, "raft: %s", raft_strerror(rc));
+		rc = -CEN_EIO;
+		goto fail_client;
+	}
+	n->raft.data = n;
+	raft_set_election_timeout(&n->raft, n->cfg.election_ms);
+	raft_set_heartbeat_timeout(&n->raft, n->cfg.heartbeat_ms);
+	raft_set_snapshot_threshold(&n->raft, n->cfg.snapshot_threshold);
+	raft_set_snapshot_trailing(&n->raft, n->cfg.snapshot_trailing);
+	raft_set_pre_vote(&n->raft, true);
+	if (cfg->ninitial > 0) {
+		struct raft_configuration conf;
+
+		raft_configuration_init(&conf);
+		for (size_t i = 0; i < cfg->ninitial; i++)
+			raft_configuration_add(&conf, cfg->initial[i].id,
+					       cfg->initial[i].raft_addr,
+					       RAFT_VOTER);
+		rc = raft_bootstrap(&n->raft, &conf);
+		raft_configuration_close(&conf);
+		if (rc != 0 && rc != RAFT_CANTBOOTSTRAP) {
+			cen_errf(err, -CEN_EIO, "raft bootstrap: %s",
+				 raft_strerror(rc));
+			rc = -CEN_EIO;
+			goto fail_raft;
+		}
+	}
+	rc = raft_start(&n->raft);
+	if (rc != 0) {
+		cen_errf(err, -CEN_EIO, "raft start: %s",
+			 raft_errmsg(&n->raft));
+		rc = -CEN_EIO;
+		goto fail_raft;
+	}
+	/* until our API address is applied, offer it every 200 ms */
+	uv_timer_start(&n->announce_timer, announce_timer_cb, 50, 200);
+	*out = n;
+	return 0;
+
+fail_raft:
+	/* raft_close is asynchronous; a node that failed to start exits */
+	raft_close(&n->raft, NULL);
+	*out = NULL;
+	return rc;
+fail_client:
+	rpc_client_close(n->client);
+fail_engine:
+	engine_free(n->engine);
+fail_store:
+	store_close(n->store);
+	free(n);
+	return rc;
+}
+
+static void
+closed_all(struct node *n)
+{
+	void (*cb)(void *) = n->stop_cb;
+	void *arg = n->stop_arg;
+
+	result_free(n->unclaimed);
+	engine_free(n->engine);
+	store_close(n->store);
+	free(n);
+	if (cb != NULL)
+		cb(arg);
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	struct node *n = h->data;
+
+	if (--n->closing == 1)
+		closed_all(n);
+}
+
+static void
+raft_closed(struct raft *r)
+{
+	struct node *n = r->data;
+
+	raft_uv_close(&n->io);
+	raft_uv_tcp_close(&n->transport);
+	rpc_client_close(n->client);
+	uv_close((uv_handle_t *)&n->flush_timer, handle_closed);
+	uv_close((uv_handle_t *)&n->announce_timer, handle_closed);
+}
+
+void
+node_stop(struct node *n, void (*cb)(void *arg), void *arg)
+{
+	struct proposal *q = n->queue;
+
+	n->stop_cb = cb;
+	n->stop_arg = arg;
+	n->closing = 3; /* two timers, then 1 = done */
+	n->queue = n->queue_tail = NULL;
+	proposals_fail(q, -CEN_ESHUTDOWN, "node shutting down");
+	uv_timer_stop(&n->flush_timer);
+	uv_timer_stop(&n->announce_timer);
+	raft_close(&n->raft, raft_closed);
+}
+
+/* ---- queries ------------------------------------------------------- */
+
+struct engine *
+node_engine(struct node *n)
+{
+	return n->engine;
+}
+
+const struct node_config *
+node_config(const struct node *n)
+{
+	return &n->cfg;
+}
+
+void
+node_set_delta_cb(struct node *n, node_delta_cb cb, void *arg)
+{
+	n->delta_cb = cb;
+	n->delta_arg = arg;
+}
+
+bool
+node_is_leader(struct node *n)
+{
+	return raft_state(&n->raft) == RAFT_LEADER;
+}
+
+static uint64_t
+dir_size(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	uint64_t total = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char p[4400];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+void
+node_get_status(struct node *n, struct node_status *st)
+{
+	raft_id id;
+	const char *addr;
+	char raft_dir[4200];
+	const char *api;
+	struct engine_stats es;
+
+	memset(st, 0, sizeof(*st));
+	st->id = n->cfg.id;
+	raft_leader(&n->raft, &id, &addr);
+	st->leader_id = id;
+	if (addr != NULL)
+		snprintf(st->leader_raft_addr, sizeof(st->leader_raft_addr),
+			 "%s", addr);
+	api = leader_api(n);
+	if (api != NULL)
+		snprintf(st->leader_api_addr, sizeof(st->leader_api_addr), "%s",
+			 api);
+	st->term = n->raft.current_term;
+	st->commit_index = n->raft.commit_index;
+	st->applied_index = store_applied_index(n->store);
+	st->db_size = store_db_size(n->store);
+	snprintf(raft_dir, sizeof(raft_dir), "%s/raft", n->cfg.data_dir);
+	st->raft_log_size = dir_size(raft_dir);
+	switch (raft_state(&n->raft)) {
+	case RAFT_LEADER:
+		st->state = "leader";
+		break;
+	case RAFT_FOLLOWER:
+		st->state = "follower";
+		break;
+	case RAFT_CANDIDATE:
+		st->state = "candidate";
+		break;
+	default:
+		st->state = "unavailable";
+	}
+	engine_get_stats(n->engine, &es);
+	st->paths = es.paths;
+}
+
+size_t
+node_members(struct node *n, struct node_member_info *out, size_t max)
+{
+	raft_id lid;
+	const char *laddr;
+	size_t k = 0;
+
+	raft_leader(&n->raft, &lid, &laddr);
+	for (unsigned i = 0; i < n->raft.configuration.n && k < max; i++) {
+		const struct raft_server *s = &n->raft.configuration.servers[i];
+		struct node_member *m = member_find(n, s->id);
+
+		memset(&out[k], 0, sizeof(out[k]));
+		out[k].m.id = s->id;
+		snprintf(out[k].m.raft_addr, sizeof(out[k].m.raft_addr), "%s",
+			 s->address);
+		if (m != NULL)
+			snprintf(out[k].m.api_addr, sizeof(out[k].m.api_addr),
+				 "%s", m->api_addr);
+		out[k].role = s->role == RAFT_VOTER	? "voter"
+			      : s->role == RAFT_STANDBY ? "standby"
+							: "spare";
+		out[k].is_leader = s->id == lid;
+		k++;
+	}
+	return k;
+}
+
+/* ---- membership ---------------------------------------------------- */
+
+struct change {
+	union {
+		struct raft_change change;
+		struct raft_transfer transfer;
+	} u;
+	node_change_cb cb;
+	void *arg;
+};
+
+static void
+change_done(struct raft_change *req, int status)
+{
+	struct change *c = (struct change *)req;
+
+	c->cb(status == 0 ? 0 : -CEN_EIO,
+	      status == 0 ? NULL : raft_strerror(status), c->arg);
+	free(c);
+}
+
+static void
+transfer_done(struct raft_transfer *req)
+{
+	struct change *c = (struct change *)req;
+
+	c->cb(0, NULL, c->arg);
+	free(c);
+}
+
+static struct change *
+change_new(struct node *n, node_change_cb cb, void *arg, int *rc)
+{
+	struct change *c;
+
+	if (raft_state(&n->raft) != RAFT_LEADER) {
+		*rc = -CEN_ENOTLEADER;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		*rc = -CEN_ENOMEM;
+		return NULL;
+	}
+	c->cb = cb;
+	c->arg = arg;
+	*rc = 0;
+	return c;
+}
+
+static int
+raft_rc(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case RAFT_NOTLEADER:
+	case RAFT_LEADERSHIPLOST:
+		return -CEN_ENOTLEADER;
+	case RAFT_DUPLICATEID:
+	case RAFT_DUPLICATEADDRESS:
+		return -CEN_EEXIST;
+	case RAFT_BADID:
+		return -CEN_ENOENT;
+	case RAFT_CANTCHANGE:
+		return -CEN_EINUSE;
+	default:
+		return -CEN_EINVAL;
+	}
+}
+
+int
+node_member_add(struct node *n, uint64_t id, const char *raft_addr,
+		const char *api_addr, node_change_cb cb, void *arg)
+{
+	int rc;
+	struct change *c = change_new(n, cb, arg, &rc);
+
+	if (c == NULL)
+		return rc;
+	rc = raft_add(&n->raft, &c->u.change, id, raft_addr, change_done);
+	if (rc != 0) {
+		free(c);
+		return raft_rc(rc);
+	}
+	if (api_addr != NULL && api_addr[0] != '\0') {
+		Cend__V1__MemberInfo mi = CEND__V1__MEMBER_INFO__INIT;
+		Cend__V1__Command cmd = CEND__V1__COMMAND__INIT;
+		uint8_t buf[512];
+		size_t len;
+
+		mi.id = id;
+		mi.api_addr = (char *)api_addr;
+		mi.raft_addr = (char *)raft_addr;
+		cmd.cmd_case = CEND__V1__COMMAND__CMD_MEMBER;
+		cmd.member = &mi;
+		len = cend__v1__command__get_packed_size(&cmd);
+		if (len <= sizeof(buf)) {
+			cend__v1__command__pack(&cmd, buf);
+			node_propose(n, buf, len, announce_done, NULL);
+		}
+	}
+	return 0;
+}
+
+int
+node_member_promote(struct node *n, uint64_t id, node_change_cb cb, void *arg)
+{
+	int rc;
+	struct change *c = change_new(n, cb, arg, &rc);
+
+	if (c == NULL)
+		return rc;
+	rc = raft_assign(&n->raft, &c->u.change, id, RAFT_VOTER, change_done);
+	if (rc != 0)
+		free(c);
+	return raft_rc(rc);
+}
+
+int
+node_member_remove(struct node *n, uint64_t id, node_change_cb cb, void *arg)
+{
+	int rc;
+	struct change *c = change_new(n, cb, arg, &rc);
+
+	if (c == NULL)
+		return rc;
+	rc = raft_remove(&n->raft, &c->u.change, id, change_done);
+	if (rc != 0)
+		free(c);
+	return raft_rc(rc);
+}
+
+int
+node_leader_transfer(struct node *n, uint64_t id, node_change_cb cb, void *arg)
+{
+	int rc;
+	struct change *c = change_new(n, cb, arg, &rc);
+
+	if (c == NULL)
+		return rc;
+	rc = raft_transfer(&n->raft, &c->u.transfer, id, transfer_done);
+	if (rc != 0)
+		free(c);
+	return raft_rc(rc);
+}
+
+int
+node_snapshot(struct node *n, uint8_t **buf, size_t *len)
+{
+	return store_snapshot(n->store, buf, len);
+}

@@ -1,0 +1,118 @@
+/*
+ * node.h - one cend cluster node: canonical/raft over libuv, the replicated
+ * command log applied to the engine and the LMDB store, leader forwarding
+ * and batching (DESIGN.md "consensus/", "The write path").
+ *
+ * Every write is a cend.v1.Command.  node_propose on the leader queues it;
+ * the commands queued during one loop turn (bounded in bytes) become one
+ * cend.v1.Batch in one Raft entry.  On a follower node_propose forwards the
+ * command to the leader's API (Cluster/Propose).  Either way the callback
+ * runs once the command is applied (or failed), with the entry's index.
+ *
+ * Apply is idempotent by index: the store records the index of the last
+ * applied entry in the same LMDB transaction as the entry's writes, and an
+ * entry at or below it is skipped (Raft replays its log after every start).
+ */
+#ifndef CEN_NODE_H
+#define CEN_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/engine.h"
+#include "core/err.h"
+
+#define NODE_MAX_MEMBERS 16
+#define NODE_ADDR_MAX	 64
+#define NODE_BATCH_MAX	 (4u << 20) /* bytes of commands per Raft entry */
+
+struct node_member {
+	uint64_t id;
+	char raft_addr[NODE_ADDR_MAX];
+	char api_addr[NODE_ADDR_MAX];
+};
+
+struct node_config {
+	uint64_t id;
+	char region[64];
+	char data_dir[4096];
+	char raft_addr[NODE_ADDR_MAX];
+	char api_addr[NODE_ADDR_MAX];
+	struct node_member initial[NODE_MAX_MEMBERS]; /* --initial-cluster */
+	size_t ninitial;
+	char join[NODE_ADDR_MAX];    /* --join: an API address of the cluster */
+	unsigned election_ms;	     /* default 1000 */
+	unsigned heartbeat_ms;	     /* default 100 */
+	unsigned snapshot_threshold; /* entries between snapshots, 1024 */
+	unsigned snapshot_trailing;  /* entries kept after one, 128 */
+};
+
+struct node;
+
+/* Called once a proposal is applied (status 0, index of its entry) or has
+ * failed (negative CEN_E* code and a message). */
+typedef void (*node_propose_cb)(int status, const char *message, uint64_t index,
+				void *arg);
+
+/* Called for every FIB change the engine emits while applying, with the
+ * index of the entry being applied. */
+typedef void (*node_delta_cb)(const struct engine_delta *d, uint64_t index,
+			      void *arg);
+
+/* node.c */
+int node_start(uv_loop_t *loop, const struct node_config *cfg,
+	       struct node **out, struct cen_err *err);
+/* Closes Raft, the store and the engine; cb runs when everything is closed
+ * (then the node is freed). */
+void node_stop(struct node *n, void (*cb)(void *arg), void *arg);
+
+/* A packed cend.v1.Command (copied).  See above. */
+int node_propose(struct node *n, const uint8_t *cmd, size_t len,
+		 node_propose_cb cb, void *arg);
+
+struct engine *node_engine(struct node *n);
+const struct node_config *node_config(const struct node *n);
+void node_set_delta_cb(struct node *n, node_delta_cb cb, void *arg);
+
+struct node_status {
+	uint64_t id;
+	uint64_t leader_id;
+	char leader_raft_addr[NODE_ADDR_MAX];
+	char leader_api_addr[NODE_ADDR_MAX];
+	uint64_t term;
+	uint64_t commit_index;
+	uint64_t applied_index;
+	uint64_t db_size;
+	uint64_t raft_log_size;
+	const char *state; /* leader | follower | candidate | unavailable */
+	uint64_t paths;
+};
+void node_get_status(struct node *n, struct node_status *st);
+bool node_is_leader(struct node *n);
+
+/* Members as Raft's configuration has them, with the API addresses the
+ * members announced; roles "voter", "standby", "spare". */
+struct node_member_info {
+	struct node_member m;
+	const char *role;
+	bool is_leader;
+};
+size_t node_members(struct node *n, struct node_member_info *out, size_t max);
+
+/* Membership changes (leader only; -CEN_ENOTLEADER otherwise).  add puts a
+ * node in as a spare; promote makes it a voter once it caught up. */
+typedef void (*node_change_cb)(int status, const char *message, void *arg);
+int node_member_add(struct node *n, uint64_t id, const char *raft_addr,
+		    const char *api_addr, node_change_cb cb, void *arg);
+int node_member_promote(struct node *n, uint64_t id, node_change_cb cb,
+			void *arg);
+int node_member_remove(struct node *n, uint64_t id, node_change_cb cb,
+		       void *arg);
+int node_leader_transfer(struct node *n, uint64_t id, node_change_cb cb,
+			 void *arg);
+
+/* A consistent image of the applied state (store_snapshot). */
+int node_snapshot(struct node *n, uint8_t **buf, size_t *len);
+
+#endif
