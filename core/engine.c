@@ -243,8 +243,11 @@ job_cb(const struct prefix *p, void *payload, void *arg)
 	struct e_job *j = ja->j;
 	bool hit = j->att == E_NONE;
 
+	/* a flush removes local paths only; other jobs (RegionIn naming one
+	 * source) must also reach that source's paths from other regions */
 	for (struct e_path *q = en->paths; q != NULL && !hit; q = q->next)
-		hit = q->src == j->att && !(q->flags & P_REMOTE);
+		hit = q->src == j->att &&
+		      (!(q->flags & P_REMOTE) || !(j->what & JOB_FLUSH));
 	if (!hit)
 		return 0;
 	if (j->what & JOB_FLUSH) {
@@ -443,6 +446,32 @@ att_tables(struct engine *e, const struct e_att *a, struct e_table **out)
 	if (n == 0)
 		out[n++] = e->tables[e->regions[a->region]->hidden];
 	return n;
+}
+
+/* Queues the re-decision of att's paths after its health (or what health
+ * does to it) changed: in the tables holding its paths, and in every other
+ * table of its region, where static routes may name it as next hop. */
+static void
+att_decide_jobs(struct engine *e, const struct e_att *a)
+{
+	struct e_table *tabs[MODEL_LIST_MAX + 1];
+	size_t nt = att_tables(e, a, tabs);
+
+	for (size_t k = 0; k < nt; k++)
+		engine_job_add(e, tabs[k]->idx, JOB_DECIDE | JOB_OUT, a->idx,
+			       NULL);
+	for (size_t i = 0; i < e->ntables; i++) {
+		const struct e_table *t = e->tables[i];
+		bool queued = false;
+
+		if (t == NULL || t->hidden || t->region != a->region)
+			continue;
+		for (size_t k = 0; k < nt; k++)
+			queued |= tabs[k] == t;
+		if (!queued)
+			engine_job_add(e, t->idx, JOB_DECIDE | JOB_OUT, a->idx,
+				       NULL);
+	}
 }
 
 /* A config-derived path: System (vSwitch CIDR) or Custom (published VPC
@@ -678,22 +707,36 @@ table_out_job(struct engine *e, struct e_table *t)
  * routing off, a VPC cannot get a custom route overlapping a route it has
  * learned from the hub). */
 struct learned_ctx {
+	struct engine *e;
+	struct e_table *t;
 	uint32_t att;
 	bool hit;
 };
 
+/* A route the VPC has learned: Active in its view (a route its RegionOut
+ * map or its protections keep from it was never learned). */
 static int
 learned_cb(const struct prefix *p, void *payload, void *arg)
 {
 	struct learned_ctx *c = arg;
 	struct e_entry *en = payload;
 
-	for (struct e_path *q = en->paths; q != NULL; q = q->next)
-		if (q->state == ENGINE_STATE_ACTIVE &&
-		    !(q->src == c->att && !(q->flags & P_REMOTE))) {
+	for (struct e_path *q = en->paths; q != NULL; q = q->next) {
+		const struct attrs *out = NULL;
+		uint8_t st, reason, prio;
+
+		if (q->state != ENGINE_STATE_ACTIVE ||
+		    (q->src == c->att && !(q->flags & P_REMOTE)))
+			continue;
+		rib_view_state(c->e, c->t, c->att, p, q, &st, &reason, &prio,
+			       &out);
+		if (out != NULL)
+			attr_unref(&c->e->attrs, out);
+		if (st == ENGINE_STATE_ACTIVE) {
 			c->hit = true;
 			return 1;
 		}
+	}
 	return 0;
 }
 
@@ -714,8 +757,10 @@ check_state(struct engine *e, const struct model *m, struct cen_err *err)
 			continue;
 		for (size_t k = 0; k < na->nroutes; k++) {
 			const struct prefix *p = &na->routes[k].prefix;
-			struct learned_ctx c = { .att = a->idx };
 			struct e_table *t = e->tables[a->assoc];
+			struct learned_ctx c = { .e = e,
+						 .t = t,
+						 .att = a->idx };
 			bool existed = false;
 			char buf[PREFIX_STRLEN];
 
@@ -890,9 +935,27 @@ reconcile(struct engine *e, struct model *old)
 
 		att_resolve(e, a, na);
 		if (before.assoc != a->assoc) {
+			uint32_t assoc = a->assoc;
+
+			/* the overrides are views of the old table: withdraw
+			 * them under its name */
+			a->assoc = before.assoc;
 			att_clear_overrides(e, a, true);
+			a->assoc = assoc;
 			table_att_del(e->tables[before.assoc], a->idx);
 			table_att_add(e->tables[a->assoc], a->idx);
+			/* its paths now come from another source table, which
+			 * route maps' src_tables conditions look at */
+			{
+				struct e_table *tabs[MODEL_LIST_MAX + 1];
+				size_t nt = att_tables(e, a, tabs);
+
+				for (size_t k = 0; k < nt; k++)
+					engine_job_add(e, tabs[k]->idx,
+						       JOB_IN | JOB_DECIDE |
+							       JOB_OUT,
+						       a->idx, NULL);
+			}
 			prot_dirty[before.assoc] = true;
 			prot_dirty[a->assoc] = true;
 		}
@@ -902,15 +965,8 @@ reconcile(struct engine *e, struct model *old)
 			prot_dirty[a->assoc] = true;
 		cfg_paths_apply(e, a, oa, na);
 		if (before.change_route != a->change_route ||
-		    before.allow_default != a->allow_default) {
-			struct e_table *tabs[MODEL_LIST_MAX + 1];
-			size_t nt = att_tables(e, a, tabs);
-
-			for (size_t k = 0; k < nt; k++)
-				engine_job_add(e, tabs[k]->idx,
-					       JOB_DECIDE | JOB_OUT, a->idx,
-					       NULL);
-		}
+		    before.allow_default != a->allow_default)
+			att_decide_jobs(e, a);
 	}
 
 	/* table static routes */
@@ -1140,8 +1196,6 @@ engine_set_health(struct engine *e, const char *attachment, bool up,
 		  struct cen_err *err)
 {
 	struct e_att *a = att_by_id(e, attachment);
-	struct e_table *tabs[MODEL_LIST_MAX + 1];
-	size_t nt;
 
 	if (a == NULL)
 		return cen_errf(err, -CEN_ENOENT,
@@ -1150,10 +1204,7 @@ engine_set_health(struct engine *e, const char *attachment, bool up,
 		return 0;
 	e->gen++;
 	a->health_down = !up;
-	nt = att_tables(e, a, tabs);
-	for (size_t k = 0; k < nt; k++)
-		engine_job_add(e, tabs[k]->idx, JOB_DECIDE | JOB_OUT, a->idx,
-			       NULL);
+	att_decide_jobs(e, a);
 	return 0;
 }
 
@@ -1288,6 +1339,13 @@ engine_path_del(struct engine *e, const char *attachment,
 		     ? (uint32_t)(uintptr_t)hmap_get(&e->peer_by_addr,
 						     prefix_hash(peer), peer)
 		     : 0;
+	/* a peer never heard of has sent nothing (index 0 is "no peer") */
+	if (pi == 0 && peer != NULL && peer->family != PREFIX_AF_NONE)
+		return cen_errf(err, -CEN_ENOENT,
+				"attachment %s has no path for %s from that "
+				"peer",
+				attachment,
+				prefix_fmt(prefix, buf, sizeof(buf)));
 	e->gen++;
 	nt = att_tables(e, a, tabs);
 	for (size_t k = 0; k < nt; k++)
@@ -1460,8 +1518,17 @@ deny_prio_in(struct engine *e, const struct e_table *t, const struct prefix *p,
 			      .dst_att = E_NONE,
 			      .dst_region = E_NONE };
 	const struct attrs *out = NULL;
+	const struct e_att *a = engine_att(e, q->src);
 	uint8_t prio = 0;
 
+	/* the source table as RegionIn saw it (rib.c src_table_of), so
+	 * that entries with a src_tables condition are found */
+	if (q->flags & P_TSTATIC)
+		c.src_table = t->idx;
+	else if (a != NULL && (q->flags & P_REMOTE))
+		c.src_table = e->regions[a->region]->system;
+	else if (a != NULL)
+		c.src_table = a->assoc;
 	if (rmap_eval(e, &t->in, &c, &out, &prio))
 		attr_unref(&e->attrs, out);
 	return prio;
@@ -1476,14 +1543,53 @@ struct list_arg {
 	int rc;
 };
 
+static int cmp_path_ident(struct engine *e, const struct e_path *a,
+			  const struct e_path *b);
+
+/* The paths of an entry in identity order (the order of engine_dump), so
+ * that listings do not depend on the order paths and peers arrived in.
+ * Returns small, or a malloc'd array when the entry has more paths. */
+static struct e_path **
+paths_sorted(struct engine *e, const struct e_entry *en,
+	     struct e_path **small, size_t nsmall, size_t *np)
+{
+	struct e_path **v = small;
+	size_t n = 0;
+
+	for (struct e_path *q = en->paths; q != NULL; q = q->next)
+		n++;
+	if (n > nsmall) {
+		v = malloc(n * sizeof(*v));
+		if (v == NULL)
+			abort();
+	}
+	n = 0;
+	for (struct e_path *q = en->paths; q != NULL; q = q->next) {
+		size_t k = n++;
+
+		/* insertion sort: lists are short */
+		while (k > 0 && cmp_path_ident(e, v[k - 1], q) > 0) {
+			v[k] = v[k - 1];
+			k--;
+		}
+		v[k] = q;
+	}
+	*np = n;
+	return v;
+}
+
 static int
 list_cb(const struct prefix *p, void *payload, void *arg)
 {
 	struct list_arg *la = arg;
 	struct e_entry *en = payload;
 	struct engine *e = la->e;
+	struct e_path *small[32], **v;
+	size_t n;
 
-	for (struct e_path *q = en->paths; q != NULL; q = q->next) {
+	v = paths_sorted(e, en, small, 32, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct e_path *q = v[i];
 		struct engine_route r;
 		const struct engine_nhg *g;
 
@@ -1511,9 +1617,11 @@ list_cb(const struct prefix *p, void *payload, void *arg)
 		}
 		engine_nhg_unref(e, g);
 		if (la->rc != 0)
-			return la->rc;
+			break;
 	}
-	return 0;
+	if (v != small)
+		free(v);
+	return la->rc;
 }
 
 static int
@@ -1932,6 +2040,14 @@ cmp_bwp_cfg(const void *a, const void *b)
 		      ((const struct model_bwp *)b)->id);
 }
 
+static void
+cfg_sort(void *base, size_t n, size_t size,
+	 int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* The configuration in a canonical form: sorted by key, lines cleared,
  * written as YAML. */
 static void
@@ -1942,15 +2058,16 @@ dump_config(struct engine *e, struct sink *s)
 
 	if (model_clone(&m, &e->model) != 0)
 		abort();
-	qsort(m.regions, m.nregions, sizeof(*m.regions), cmp_region_cfg);
-	qsort(m.tables, m.ntables, sizeof(*m.tables), cmp_table_cfg);
-	qsort(m.table_routes, m.ntable_routes, sizeof(*m.table_routes),
-	      cmp_table_route_cfg);
-	qsort(m.pcs, m.npcs, sizeof(*m.pcs), cmp_pc_cfg);
-	qsort(m.attachments, m.nattachments, sizeof(*m.attachments),
-	      cmp_att_cfg);
-	qsort(m.rmaps, m.nrmaps, sizeof(*m.rmaps), cmp_rmap_cfg);
-	qsort(m.bwps, m.nbwps, sizeof(*m.bwps), cmp_bwp_cfg);
+	/* empty arrays are NULL, which qsort must not be given */
+	cfg_sort(m.regions, m.nregions, sizeof(*m.regions), cmp_region_cfg);
+	cfg_sort(m.tables, m.ntables, sizeof(*m.tables), cmp_table_cfg);
+	cfg_sort(m.table_routes, m.ntable_routes, sizeof(*m.table_routes),
+		 cmp_table_route_cfg);
+	cfg_sort(m.pcs, m.npcs, sizeof(*m.pcs), cmp_pc_cfg);
+	cfg_sort(m.attachments, m.nattachments, sizeof(*m.attachments),
+		 cmp_att_cfg);
+	cfg_sort(m.rmaps, m.nrmaps, sizeof(*m.rmaps), cmp_rmap_cfg);
+	cfg_sort(m.bwps, m.nbwps, sizeof(*m.bwps), cmp_bwp_cfg);
 	y = model_yaml_emit(&m);
 	if (y == NULL)
 		abort();

@@ -413,6 +413,10 @@ decide(struct engine *e, struct e_table *t, const struct prefix *pfx,
 		}
 		n = 0;
 	}
+	/* a lone path wins every step below (they only demote paths that
+	 * lose to another): skip reading its attributes */
+	if (n <= 1)
+		goto group;
 
 	/* 1. static routes of the table beat propagated ones */
 	for (uint32_t i = 0; i < n; i++) {
@@ -480,7 +484,7 @@ decide(struct engine *e, struct e_table *t, const struct prefix *pfx,
 	}
 	if (n > MODEL_ECMP_MAX)
 		n = MODEL_ECMP_MAX;
-
+group:;
 	const struct engine_nhg *g = n > 0 ? nhg_of_paths(e, v, n) : NULL;
 
 	if (v != small)
@@ -670,84 +674,133 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 		en->flags &= ~EN_OVERRIDES;
 }
 
+/* One path to export: the key of the local path and its attributes after
+ * RegionOut (one reference). */
+struct exp_want {
+	uint32_t src, peer;
+	uint8_t type;
+	const struct attrs *a;
+};
+
+/* What the system table t exports of prefix pfx to region `region` now. */
+static uint32_t
+export_want(struct engine *e, struct e_table *t, const struct prefix *pfx,
+	    uint32_t region, struct exp_want *want)
+{
+	struct e_entry *en = trie_find(&t->trie[FAM(pfx)], pfx);
+	uint32_t nw = 0;
+
+	for (struct e_path *p = en != NULL ? en->paths : NULL; p != NULL;
+	     p = p->next) {
+		const struct attrs *out = NULL;
+
+		if (p->state != ENGINE_STATE_ACTIVE ||
+		    (p->flags & (P_REMOTE | P_BLACKHOLE)) ||
+		    nw == MODEL_ECMP_MAX)
+			continue;
+		if (t->out.n > 0) {
+			struct rmap_ctx c = { .prefix = pfx,
+					      .path = p,
+					      .attrs = p->eff,
+					      .src_table = src_table_of(e, t, p),
+					      .dst_att = E_NONE,
+					      .dst_region = region };
+
+			if (!rmap_eval(e, &t->out, &c, &out, NULL))
+				continue;
+		} else {
+			out = p->eff;
+			attr_ref(out);
+		}
+		want[nw].src = p->src;
+		want[nw].peer = p->peer;
+		want[nw].type = p->type;
+		want[nw].a = out;
+		nw++;
+	}
+	return nw;
+}
+
 /* Exports the active local paths of a system table's prefix to every other
- * region's system table (after RegionOut towards that region). */
+ * region's system table (after RegionOut towards that region).
+ *
+ * Every change made here to another region's table can come back through
+ * that region's export and change this prefix again (a remote path can win
+ * over a local one at step 2), so nothing is kept across a change: one
+ * difference is fixed at a time, and what to export is recomputed after
+ * each. */
 static void export(struct engine *e, struct e_table *t,
 		   const struct prefix *pfx, struct e_entry *en)
 {
+	(void)en;
 	for (size_t r = 0; r < e->nregions; r++) {
 		struct e_region *reg = e->regions[r];
 		struct e_table *dt;
-		struct e_entry *den;
-		struct {
-			struct e_path *p;
-			const struct attrs *a;
-		} want[MODEL_ECMP_MAX];
-		uint32_t nw = 0;
+		unsigned rounds = 0;
 
 		if (reg == NULL || reg->idx == t->region)
 			continue;
 		dt = e->tables[reg->system];
-		for (struct e_path *p = en != NULL ? en->paths : NULL;
-		     p != NULL; p = p->next) {
-			const struct attrs *out = NULL;
+		for (;;) {
+			struct exp_want want[MODEL_ECMP_MAX], x = { 0 };
+			uint32_t nw = export_want(e, t, pfx, reg->idx, want);
+			struct e_entry *den = trie_find(&dt->trie[FAM(pfx)], pfx);
+			bool del = false, put = false;
 
-			if (p->state != ENGINE_STATE_ACTIVE ||
-			    (p->flags & (P_REMOTE | P_BLACKHOLE)) ||
-			    nw == MODEL_ECMP_MAX)
-				continue;
-			if (t->out.n > 0) {
-				struct rmap_ctx c = { .prefix = pfx,
-						      .path = p,
-						      .attrs = p->eff,
-						      .src_table = src_table_of(
-							      e, t, p),
-						      .dst_att = E_NONE,
-						      .dst_region = reg->idx };
-
-				if (!rmap_eval(e, &t->out, &c, &out, NULL))
-					continue;
-			} else {
-				out = p->eff;
-				attr_ref(out);
+			if (++rounds > 1000) {
+				fprintf(stderr, "rib export: no fixpoint\n");
+				abort();
 			}
-			want[nw].p = p;
-			want[nw].a = out;
-			nw++;
-		}
-		/* withdraw what is no longer exported */
-		den = trie_find(&dt->trie[FAM(pfx)], pfx);
-		if (den != NULL) {
-			struct e_path *gone[SMALL];
-			uint32_t ng = 0;
-
-			for (struct e_path *q = den->paths; q != NULL;
-			     q = q->next) {
+			/* withdraw what is no longer exported */
+			for (struct e_path *q = den != NULL ? den->paths : NULL;
+			     q != NULL && !del; q = q->next) {
 				bool keep = false;
 
 				if (!(q->flags & P_REMOTE) ||
 				    engine_att(e, q->src)->region != t->region)
 					continue;
 				for (uint32_t k = 0; k < nw; k++)
-					keep |= path_key_cmp(q, want[k].p->src,
-							     want[k].p->peer,
-							     want[k].p->type,
+					keep |= path_key_cmp(q, want[k].src,
+							     want[k].peer,
+							     want[k].type,
 							     P_REMOTE) == 0;
-				if (!keep && ng < SMALL)
-					gone[ng++] = q;
+				if (!keep) {
+					x.src = q->src;
+					x.peer = q->peer;
+					x.type = q->type;
+					del = true;
+				}
 			}
-			for (uint32_t k = 0; k < ng; k++) {
-				struct e_path q = *gone[k];
+			/* then export what is missing or changed */
+			for (uint32_t k = 0; k < nw && !del && !put; k++) {
+				struct e_path *q = den != NULL ? den->paths
+							       : NULL;
 
-				rib_path_del(e, dt, pfx, q.src, q.peer, q.type,
-					     P_REMOTE);
+				for (; q != NULL; q = q->next)
+					if (path_key_cmp(q, want[k].src,
+							 want[k].peer,
+							 want[k].type,
+							 P_REMOTE) == 0)
+						break;
+				if (q == NULL || q->attrs != want[k].a ||
+				    q->peer != want[k].peer) {
+					x = want[k];
+					attr_ref(x.a);
+					put = true;
+				}
 			}
-		}
-		for (uint32_t k = 0; k < nw; k++) {
-			rib_path_put(e, dt, pfx, want[k].p->src,
-				     want[k].p->peer, want[k].p->type, P_REMOTE,
-				     want[k].a);
-			attr_unref(&e->attrs, want[k].a);
+			for (uint32_t k = 0; k < nw; k++)
+				attr_unref(&e->attrs, want[k].a);
+			if (del) {
+				rib_path_del(e, dt, pfx, x.src, x.peer, x.type,
+					     P_REMOTE);
+			} else if (put) {
+				rib_path_put(e, dt, pfx, x.src, x.peer, x.type,
+					     P_REMOTE, x.a);
+				attr_unref(&e->attrs, x.a);
+			} else {
+				break;
+			}
 		}
 	}
 }
@@ -832,11 +885,19 @@ rib_path_put(struct engine *e, struct e_table *t, const struct prefix *p,
 			break;
 	}
 	if (*pp != NULL && c == 0) {
+		uint32_t old_peer;
+
 		path = *pp;
+		old_peer = path->peer;
 		path->peer = peer; /* the node may change */
 		path->gen = e->gen;
-		if (path->attrs == attrs)
+		if (path->attrs == attrs) {
+			/* a new node still reaches the exported copies */
+			if (old_peer == peer || t->hidden)
+				return 0;
+			refresh(e, t, p, en, 0, E_NONE);
 			return 0;
+		}
 		attr_ref(attrs);
 		if (path->eff != NULL && path->eff != path->attrs)
 			attr_unref(&e->attrs, path->eff);
@@ -931,6 +992,22 @@ att_collect_cb(const struct prefix *p, void *payload, void *arg)
 	return 0;
 }
 
+/* Whether a queued peer flush (JOB_FLUSH) will remove path q: such a path
+ * is already withdrawn, and copying it into another table (where that job
+ * does not go) would bring it back. */
+static bool
+flush_pending(const struct engine *e, const struct e_path *q)
+{
+	if (q->type != MODEL_RT_BGP || (q->flags & (P_REMOTE | P_TSTATIC)))
+		return false;
+	for (const struct e_job *j = e->jobs; j != NULL; j = j->next)
+		if ((j->what & JOB_FLUSH) && j->att == q->src &&
+		    q->gen < j->gen &&
+		    (j->peer == E_NONE || PEER_IDX(q->peer) == j->peer))
+			return true;
+	return false;
+}
+
 void
 rib_att_paths(struct engine *e, struct e_table *t, uint32_t att,
 	      struct e_table *dst, bool remove)
@@ -951,7 +1028,7 @@ rib_att_paths(struct engine *e, struct e_table *t, uint32_t att,
 			if (q->src != att ||
 			    (q->flags & (P_REMOTE | P_TSTATIC)))
 				continue;
-			if (dst != NULL)
+			if (dst != NULL && !flush_pending(e, q))
 				rib_path_put(e, dst, p, q->src, q->peer,
 					     q->type, q->flags, q->attrs);
 		}

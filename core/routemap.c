@@ -281,7 +281,10 @@ static bool
 match_src(struct engine *e, const struct e_rmap *r, const struct rmap_ctx *c)
 {
 	const struct e_path *p = c->path;
-	const struct e_att *src = engine_att(e, p->src);
+	/* a blackhole table route has no source attachment (its src is a
+	 * placeholder index): source conditions see "none" */
+	const struct e_att *src =
+		(p->flags & P_BLACKHOLE) ? NULL : engine_att(e, p->src);
 	bool in;
 
 	if (r->unresolved)
@@ -295,7 +298,7 @@ match_src(struct engine *e, const struct e_rmap *r, const struct rmap_ctx *c)
 	if (r->cfg.ncidrs > 0 && !match_cidrs(r, c->prefix))
 		return false;
 	if (r->cfg.nsrc_instances > 0) {
-		in = u32_has(r->src_atts, r->nsrc_atts, p->src);
+		in = src != NULL && u32_has(r->src_atts, r->nsrc_atts, p->src);
 		if (in == r->cfg.src_instances_inverse)
 			return false;
 	}
@@ -341,10 +344,20 @@ match_dst(struct engine *e, const struct e_rmap *r, const struct rmap_ctx *c)
 	if (r->cfg.ndst_types > 0 &&
 	    (dst == NULL || !(r->dst_types & (1u << dst->type))))
 		return false;
-	if (r->cfg.ndst_tables > 0 &&
-	    (dst == NULL ||
-	     !u32_has(r->dst_tables, r->ndst_tables, dst->assoc)))
-		return false;
+	if (r->cfg.ndst_tables > 0) {
+		/* a local attachment's table is its association; another
+		 * region receives exports in its system table, so naming
+		 * that table means "towards that region" */
+		uint32_t dt = E_NONE;
+
+		if (dst != NULL)
+			dt = dst->assoc;
+		else if (c->dst_region != E_NONE &&
+			 e->regions[c->dst_region] != NULL)
+			dt = e->regions[c->dst_region]->system;
+		if (dt == E_NONE || !u32_has(r->dst_tables, r->ndst_tables, dt))
+			return false;
+	}
 	return true;
 }
 
