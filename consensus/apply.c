@@ -15,14 +15,51 @@
 #include "consensus/apply.h"
 #include "core/model_yaml.h"
 
-static int
-store_model(struct store_txn *t, struct engine *e, struct cen_err *err)
+/* The IDs of a model's attachments (for forgetting removed ones). */
+static char **
+att_ids(const struct model *m, size_t *n)
 {
-	int rc = store_put_model(t, engine_model(e));
+	char **v = calloc(m->nattachments + 1, sizeof(*v));
+
+	*n = 0;
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < m->nattachments; i++)
+		v[(*n)++] = strdup(m->attachments[i].id);
+	return v;
+}
+
+/* Writes the applied model; the paths and health of attachments it no
+ * longer has go from the store too, so that an attachment created later
+ * under the same ID starts empty on every node, restarted or not. */
+static int
+store_model(struct store_txn *t, struct engine *e, char **before,
+	    size_t nbefore, struct cen_err *err)
+{
+	const struct model *m = engine_model(e);
+	int rc = store_put_model(t, m);
 
 	if (rc != 0)
-		cen_errf(err, rc, "store: cannot write the model");
-	return rc;
+		return cen_errf(err, rc, "store: cannot write the model");
+	for (size_t i = 0; i < nbefore; i++) {
+		if (before[i] == NULL || model_find_attachment(m, before[i]))
+			continue;
+		rc = store_del_paths_of(t, before[i], NULL);
+		if (rc >= 0)
+			rc = store_put_health(t, before[i], true);
+		if (rc < 0)
+			return cen_errf(err, rc, "store: cannot forget %s",
+					before[i]);
+	}
+	return 0;
+}
+
+static void
+ids_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 static int
@@ -64,10 +101,14 @@ apply_merge(const struct model *cur, const char *yaml, struct model *out,
 	    struct cen_err *err)
 {
 	struct model add;
-	int rc = parse_yaml(yaml, &add, err);
+	int rc;
 
-	if (rc == 0)
+	model_init(out);
+	rc = parse_yaml(yaml, &add, err);
+	if (rc == 0) {
+		model_free(out);
 		rc = model_clone(out, cur);
+	}
 	if (rc == 0 && (rc = merge(out, &add)) != 0)
 		cen_errf(err, rc, "cannot merge: %s", cen_strerror(rc));
 	model_free(&add);
@@ -211,22 +252,18 @@ apply_command(struct engine *e, struct store_txn *t, const Cend__V1__Command *c,
 	      struct apply_hooks *hooks, struct cen_err *err)
 {
 	struct model m;
+	char **before;
+	size_t nbefore;
 	int rc;
 
 	cen_err_clear(err);
 	switch (c->cmd_case) {
 	case CEND__V1__COMMAND__CMD_APPLY_YAML:
 		rc = parse_yaml(c->apply_yaml, &m, err);
-		if (rc == 0)
-			rc = engine_apply(e, &m, err);
-		model_free(&m);
-		return rc == 0 ? store_model(t, e, err) : rc;
+		break;
 	case CEND__V1__COMMAND__CMD_MERGE_YAML:
 		rc = apply_merge(engine_model(e), c->merge_yaml, &m, err);
-		if (rc == 0)
-			rc = engine_apply(e, &m, err);
-		model_free(&m);
-		return rc == 0 ? store_model(t, e, err) : rc;
+		break;
 	case CEND__V1__COMMAND__CMD_DELETE:
 		if (c->delete_ == NULL)
 			return cen_errf(err, -CEN_EINVAL,
@@ -234,10 +271,7 @@ apply_command(struct engine *e, struct store_txn *t, const Cend__V1__Command *c,
 		rc = model_clone(&m, engine_model(e));
 		if (rc == 0)
 			rc = del_key(&m, c->delete_, err);
-		if (rc == 0)
-			rc = engine_apply(e, &m, err);
-		model_free(&m);
-		return rc == 0 ? store_model(t, e, err) : rc;
+		break;
 	case CEND__V1__COMMAND__CMD_PATHS:
 		return apply_paths(e, t, c->paths, err);
 	case CEND__V1__COMMAND__CMD_HEALTH:
@@ -267,4 +301,15 @@ apply_command(struct engine *e, struct store_txn *t, const Cend__V1__Command *c,
 	default:
 		return cen_errf(err, -CEN_EINVAL, "unknown command");
 	}
+	/* the model commands end here */
+	before = att_ids(engine_model(e), &nbefore);
+	if (before == NULL)
+		rc = cen_errf(err, -CEN_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = engine_apply(e, &m, err);
+	if (rc == 0)
+		rc = store_model(t, e, before, nbefore, err);
+	ids_free(before, nbefore);
+	model_free(&m);
+	return rc;
 }

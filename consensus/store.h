@@ -40,6 +40,9 @@ struct store_txn;
 int store_open(const char *dir, size_t map_size, struct store **out,
 	       struct cen_err *err);
 void store_close(struct store *st);
+/* The last LMDB failure ("committing: MDB_MAP_FULL: ..."), for the calls
+ * that have no struct cen_err to fill. */
+const char *store_errmsg(const struct store *st);
 
 /* The applied index and term recorded by the last committed transaction
  * (0 for a new store). */
@@ -48,13 +51,18 @@ uint64_t store_applied_term(struct store *st);
 /* Bytes of the data file in use (for `endpoint status`). */
 uint64_t store_db_size(struct store *st);
 
-/* One write transaction per applied Raft entry. */
+/* One write transaction per applied Raft entry, one at a time.  Commit and
+ * abort free t (commit also when it fails).  After a failed call the
+ * transaction can only be aborted. */
 int store_txn_begin(struct store *st, struct store_txn **out);
 int store_txn_commit(struct store_txn *t, uint64_t applied_index,
 		     uint64_t applied_term);
 void store_txn_abort(struct store_txn *t);
 
 int store_put_model(struct store_txn *t, const struct model *m);
+/* Adding a path with the same (attachment, peer, prefix) replaces it, whatever
+ * its node.  Deleting one that is absent gives -CEN_ENOENT (the transaction
+ * stays usable). */
 int store_put_path(struct store_txn *t, const char *attachment,
 		   const struct prefix *peer, uint8_t node,
 		   const struct prefix *prefix, const struct attrs *attrs);
@@ -84,7 +92,9 @@ uint64_t store_image_index(const uint8_t *buf, size_t len);
 
 /* Path attribute encoding shared with the command codec (pathmsg.c). */
 
-/* Packs attrs as a cend.v1.PathAttrs into a malloc'd buffer. */
+/* Packs attrs as a cend.v1.PathAttrs into a malloc'd buffer.  PathAttrs has
+ * no presence flags for AGGREGATOR and ORIGINATOR_ID: unpack sets them when
+ * a value is non-zero. */
 int store_attrs_pack(const struct attrs *a, uint8_t **buf, size_t *len);
 /* Unpacks and interns into st; validates every field (preference 1..100,
  * weight, AS path encoding) with a message naming the field. */
@@ -93,7 +103,8 @@ int store_attrs_unpack(struct attr_store *as, const uint8_t *buf, size_t len,
 
 /* Prefixes and addresses as command.proto writes them: family (4|6), len,
  * then 4 or 16 address bytes (an address is a /32 or /128).  Returns the
- * bytes written (6 or 18).  Unpack checks family, length and host bits. */
+ * bytes written (6 or 18; 0 for family NONE).  Unpack checks family,
+ * length and host bits. */
 size_t store_prefix_pack(const struct prefix *p, uint8_t out[18]);
 int store_prefix_unpack(const uint8_t *buf, size_t len, struct prefix *p,
 			struct cen_err *err);
