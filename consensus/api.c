@@ -206,6 +206,52 @@ done:
 	return out != NULL ? out : strdup("");
 }
 
+/* Membership calls go to the leader: a follower relays them unchanged. */
+struct relay {
+	struct rpc_call *call;
+};
+
+static void
+relay_done(rpc_status status, const char *message, const uint8_t *payload,
+	   size_t len, bool eos, void *arg)
+{
+	struct relay *r = arg;
+
+	rpc_reply(r->call, status, message, payload, len);
+	free(r);
+}
+
+static bool
+relay_to_leader(struct api *a, struct rpc_call *call, const char *method,
+		const uint8_t *payload, size_t len)
+{
+	struct node_status st;
+	struct relay *r;
+
+	if (node_is_leader(a->node))
+		return false;
+	node_get_status(a->node, &st);
+	if (st.leader_api_addr[0] == '\0') {
+		rpc_reply_error(call, RPC_UNAVAILABLE,
+				"no leader is known yet; retry");
+		return true;
+	}
+	r = malloc(sizeof(*r));
+	if (r == NULL) {
+		rpc_reply_error(call, RPC_INTERNAL, "out of memory");
+		return true;
+	}
+	r->call = call;
+	if (rpc_client_call(a->client, st.leader_api_addr, method, payload, len,
+			    10000, relay_done, r) != 0) {
+		free(r);
+		rpc_reply_error(call, RPC_UNAVAILABLE,
+				"cannot reach the leader at %s",
+				st.leader_api_addr);
+	}
+	return true;
+}
+
 static void
 h_apply(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 {
@@ -216,6 +262,10 @@ h_apply(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 	char *cur = NULL, *next = NULL;
 	int rc;
 
+	/* the no-op check and the dry-run diff compare with the leader's
+	 * state, which a follower may not have applied yet */
+	if (relay_to_leader(a, call, "cend.v1.Admin/Apply", payload, len))
+		return;
 	UNPACK_OR_FAIL(Cend__V1__ApplyRequest, cend__v1__apply_request__unpack,
 		       req);
 	model_init(&m);
@@ -438,52 +488,6 @@ change_done(int status, const char *message, void *arg)
 	else
 		reply_members(c->api, c->call, false);
 	free(c);
-}
-
-/* Membership calls go to the leader: a follower relays them unchanged. */
-struct relay {
-	struct rpc_call *call;
-};
-
-static void
-relay_done(rpc_status status, const char *message, const uint8_t *payload,
-	   size_t len, bool eos, void *arg)
-{
-	struct relay *r = arg;
-
-	rpc_reply(r->call, status, message, payload, len);
-	free(r);
-}
-
-static bool
-relay_to_leader(struct api *a, struct rpc_call *call, const char *method,
-		const uint8_t *payload, size_t len)
-{
-	struct node_status st;
-	struct relay *r;
-
-	if (node_is_leader(a->node))
-		return false;
-	node_get_status(a->node, &st);
-	if (st.leader_api_addr[0] == '\0') {
-		rpc_reply_error(call, RPC_UNAVAILABLE,
-				"no leader is known yet; retry");
-		return true;
-	}
-	r = malloc(sizeof(*r));
-	if (r == NULL) {
-		rpc_reply_error(call, RPC_INTERNAL, "out of memory");
-		return true;
-	}
-	r->call = call;
-	if (rpc_client_call(a->client, st.leader_api_addr, method, payload, len,
-			    10000, relay_done, r) != 0) {
-		free(r);
-		rpc_reply_error(call, RPC_UNAVAILABLE,
-				"cannot reach the leader at %s",
-				st.leader_api_addr);
-	}
-	return true;
 }
 
 static struct change_ctx *

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <raft.h>
 #include <raft/uv.h>
 #include <stdio.h>
@@ -67,6 +68,7 @@ struct node {
 	uv_timer_t flush_timer;
 	uv_timer_t announce_timer;
 	struct batch_result *unclaimed; /* result nobody took */
+	struct forward *parked;		/* forwarded writes not applied here */
 
 	struct node_member members[NODE_MAX_MEMBERS]; /* API addresses */
 	size_t nmembers;
@@ -168,7 +170,43 @@ member_hook(const Cend__V1__MemberInfo *mi, void *arg)
 	members_save(n);
 }
 
+/* ---- entry encoding ------------------------------------------------ */
+
+/* An entry is "CEN1", the batch's length (u32 little-endian), the packed
+ * cend.v1.Batch, then zeros up to a multiple of 8 bytes. */
+#define ENTRY_HDR   8
+#define ENTRY_MAGIC "CEN1"
+
+static void
+entry_hdr_put(void *base, size_t plen)
+{
+	uint8_t *p = base;
+
+	memcpy(p, ENTRY_MAGIC, 4);
+	p[4] = (uint8_t)plen;
+	p[5] = (uint8_t)(plen >> 8);
+	p[6] = (uint8_t)(plen >> 16);
+	p[7] = (uint8_t)(plen >> 24);
+}
+
+static Cend__V1__Batch *
+entry_batch(const struct raft_buffer *buf)
+{
+	const uint8_t *p = buf->base;
+	size_t plen;
+
+	if (buf->len < ENTRY_HDR || memcmp(p, ENTRY_MAGIC, 4) != 0)
+		return NULL;
+	plen = (size_t)p[4] | (size_t)p[5] << 8 | (size_t)p[6] << 16 |
+	       (size_t)p[7] << 24;
+	if (plen > buf->len - ENTRY_HDR)
+		return NULL;
+	return cend__v1__batch__unpack(NULL, plen, p + ENTRY_HDR);
+}
+
 /* ---- the FSM ------------------------------------------------------- */
+
+static void parked_release(struct node *n, bool all);
 
 static void
 result_free(struct batch_result *r)
@@ -205,11 +243,17 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	n->unclaimed = NULL;
 	if (index <= store_applied_index(n->store))
 		return 0; /* applied before this restart */
-	b = cend__v1__batch__unpack(NULL, buf->len, buf->base);
+	b = entry_batch(buf);
 	if (b == NULL) {
 		/* cannot happen for entries we wrote; never take the node
 		 * down over it, but say so */
-		log_msg(n, "entry %s does not decode as a batch: skipped", "");
+		char what[64];
+
+		snprintf(what, sizeof(what), "%llu (%zu bytes, first %02x)",
+			 (unsigned long long)index, buf->len,
+			 buf->len ? ((uint8_t *)buf->base)[0] : 0);
+		log_msg(n, "entry %s does not decode as a batch: skipped",
+			what);
 		return 0;
 	}
 	res = calloc(1, sizeof(*res) + b->n_commands * sizeof(res->r[0]));
@@ -246,6 +290,8 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	cend__v1__batch__free_unpacked(b, NULL);
 	n->unclaimed = res;
 	*result = res;
+	if (n->parked != NULL)
+		parked_release(n, false);
 	return 0;
 }
 
@@ -416,11 +462,16 @@ flush_queue(struct node *n)
 		}
 		b.n_commands = n_cmds;
 		b.commands = cmds;
-		buf.len = cend__v1__batch__get_packed_size(&b);
-		buf.base = raft_malloc(buf.len ? buf.len : 1);
+		size_t plen = cend__v1__batch__get_packed_size(&b);
+
+		/* raft's segment and wire formats need entry lengths that
+		 * are multiples of 8: a header carries the real length */
+		buf.len = (ENTRY_HDR + plen + 7) & ~(size_t)7;
+		buf.base = raft_calloc(1, buf.len);
 		if (buf.base == NULL)
 			abort();
-		cend__v1__batch__pack(&b, buf.base);
+		entry_hdr_put(buf.base, plen);
+		cend__v1__batch__pack(&b, (uint8_t *)buf.base + ENTRY_HDR);
 		for (i = 0; i < n_cmds; i++)
 			cend__v1__command__free_unpacked(cmds[i], NULL);
 		free(cmds);
@@ -454,9 +505,38 @@ flush_timer_cb(uv_timer_t *t)
 }
 
 struct forward {
+	struct forward *next;
+	struct node *node;
 	node_propose_cb cb;
 	void *arg;
+	uint64_t index;
+	uint64_t parked_at; /* uv_now when parked */
 };
+
+#define NODE_READ_YOUR_WRITES_MS 2000
+
+/* Answers parked forwards whose entry this node has applied (so a client
+ * reads its own write from the node it wrote through), or that waited too
+ * long (this node is behind; the write is applied on the leader). */
+static void
+parked_release(struct node *n, bool all)
+{
+	uint64_t applied = store_applied_index(n->store);
+	uint64_t now = uv_now(n->loop);
+
+	for (struct forward **fp = &n->parked; *fp != NULL;) {
+		struct forward *f = *fp;
+
+		if (!all && f->index > applied &&
+		    now - f->parked_at < NODE_READ_YOUR_WRITES_MS) {
+			fp = &f->next;
+			continue;
+		}
+		*fp = f->next;
+		f->cb(0, NULL, f->index, f->arg);
+		free(f);
+	}
+}
 
 static void
 forward_done(rpc_status status, const char *message, const uint8_t *payload,
@@ -467,10 +547,19 @@ forward_done(rpc_status status, const char *message, const uint8_t *payload,
 	uint64_t index = 0;
 
 	if (status == RPC_OK) {
+		struct node *n = f->node;
+
 		r = cend__v1__write_response__unpack(NULL, len, payload);
 		if (r != NULL)
 			index = r->index;
 		cend__v1__write_response__free_unpacked(r, NULL);
+		if (index > store_applied_index(n->store) && !n->closing) {
+			f->index = index;
+			f->parked_at = uv_now(n->loop);
+			f->next = n->parked;
+			n->parked = f;
+			return;
+		}
 		f->cb(0, NULL, index, f->arg);
 	} else {
 		int rc = status == RPC_NOT_LEADER	   ? -CEN_ENOTLEADER
@@ -545,7 +634,7 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 	req.command = cend__v1__command__unpack(NULL, len, cmd);
 	blen = cend__v1__propose_request__get_packed_size(&req);
 	buf = malloc(blen ? blen : 1);
-	f = malloc(sizeof(*f));
+	f = calloc(1, sizeof(*f));
 	if (buf == NULL || f == NULL) {
 		free(buf);
 		free(f);
@@ -556,6 +645,7 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 	cend__v1__command__free_unpacked(req.command, NULL);
 	f->cb = cb;
 	f->arg = arg;
+	f->node = n;
 	rc = rpc_client_call(n->client, leader, "cend.v1.Cluster/Propose", buf,
 			     blen, NODE_FORWARD_TIMEOUT_MS, forward_done, f);
 	free(buf);
@@ -584,6 +674,8 @@ announce_timer_cb(uv_timer_t *t)
 	uint8_t buf[512];
 	size_t len;
 
+	if (n->parked != NULL)
+		parked_release(n, false);
 	if (n->announced || n->closing)
 		return;
 	if (raft_state(&n->raft) != RAFT_LEADER && leader_api(n) == NULL)
@@ -781,6 +873,7 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
 	n->closing = 3; /* two timers, then 1 = done */
 	n->queue = n->queue_tail = NULL;
 	proposals_fail(q, -CEN_ESHUTDOWN, "node shutting down");
+	parked_release(n, true);
 	uv_timer_stop(&n->flush_timer);
 	uv_timer_stop(&n->announce_timer);
 	raft_close(&n->raft, raft_closed);
@@ -823,13 +916,12 @@ dir_size(const char *path)
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char p[4400];
 		struct stat st;
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    S_ISREG(st.st_mode))
 			total += (uint64_t)st.st_size;
 	}
 	closedir(d);

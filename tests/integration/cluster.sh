@@ -95,7 +95,8 @@ acked="$T_WORK/acked"
 	done
 ) &
 writer=$!
-t_wait 20 "some writes before the kill" test "$(wc -l <"$acked")" -ge 50
+acked_at_least() { [ "$(wc -l <"$acked")" -ge "$1" ]; }
+t_wait 20 "some writes before the kill" acked_at_least 50
 killed_at=$SECONDS
 t_node_kill "$leader"
 t_wait 20 "a new leader" t_has_leader "${others[@]}"

@@ -1,0 +1,751 @@
+/*
+ * routes.c - what the cluster has computed and the whole-configuration
+ * write: `route list` (every path of the route tables, or what one
+ * attachment has learned, with state and reason: ROUTING.md "Overlapping
+ * routes and conflicts"), `fib show` (a region's FIB), `apply -f FILE`
+ * (replace the configuration declaratively, or show the diff with
+ * --dry-run) and `watch routes|events` (one line per event until
+ * interrupted).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cenctl.h"
+#include "core/attr.h"
+#include "core/model.h"
+#include "core/model_yaml.h"
+#include "core/prefix.h"
+#include "proto/admin.pb-c.h"
+
+static const char *
+state_str(int s)
+{
+	switch (s) {
+	case CEND__V1__ROUTE_STATE__ROUTE_STATE_ACTIVE:
+		return "Active";
+	case CEND__V1__ROUTE_STATE__ROUTE_STATE_CANDIDATE:
+		return "Candidate";
+	case CEND__V1__ROUTE_STATE__ROUTE_STATE_REJECTED:
+		return "Rejected";
+	case CEND__V1__ROUTE_STATE__ROUTE_STATE_PROHIBITED:
+		return "Prohibited";
+	default:
+		return "Unspecified";
+	}
+}
+
+static char *
+comms_fmt(const uint32_t *v, size_t n, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		int w = snprintf(buf + used, size - used, "%s%u:%u",
+				 i > 0 ? " " : "", v[i] >> 16, v[i] & 0xffff);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+static char *
+reason_fmt(const Cend__V1__Route *r, char *buf, size_t size)
+{
+	if (r->route_map_priority != 0)
+		snprintf(buf, size, "%s (priority %u)", r->reason,
+			 r->route_map_priority);
+	else
+		snprintf(buf, size, "%s", r->reason);
+	return buf;
+}
+
+/* ---- route list ---------------------------------------------------- */
+
+struct listing {
+	struct cenctl *ctl;
+	struct table t;
+	size_t n;
+};
+
+static void
+route_json(const Cend__V1__Route *r, bool first)
+{
+	char pb[PREFIX_STRLEN], nb[1024], ab[1024], cb[1024];
+
+	printf("%s{\"region\":", first ? "" : ",");
+	json_str(r->region);
+	printf(",\"table\":");
+	json_str(r->table);
+	printf(",\"view\":");
+	if (r->view[0] != '\0')
+		json_str(r->view);
+	else
+		printf("null");
+	printf(",\"prefix\":\"%s\",\"next_hop\":",
+	       wire_prefix_fmt(r->prefix, pb, sizeof(pb)));
+	json_str(wire_nhg_fmt(r->next_hops, nb, sizeof(nb)));
+	printf(",\"type\":\"%s\",\"origin_type\":\"%s\",\"source\":",
+	       model_route_type_str((uint8_t)r->route_type),
+	       model_route_type_str((uint8_t)r->origin_type));
+	json_str(r->source);
+	printf(",\"source_region\":");
+	json_str(r->source_region);
+	printf(",\"source_type\":\"%s\",\"table_static\":%s,\"state\":\"%s\","
+	       "\"reason\":",
+	       model_att_type_str((uint8_t)r->source_type),
+	       r->table_static ? "true" : "false", state_str(r->state));
+	json_str(r->reason);
+	if (r->route_map_priority != 0)
+		printf(",\"route_map_priority\":%u", r->route_map_priority);
+	printf(",\"preference\":%u,\"as_path\":", r->preference);
+	json_str(wire_aspath_fmt(r->as_path, r->n_as_path, ab, sizeof(ab)));
+	printf(",\"communities\":");
+	json_str(comms_fmt(r->communities, r->n_communities, cb, sizeof(cb)));
+	if (r->peer != NULL) {
+		/* an address: without its /32 or /128 */
+		wire_prefix_fmt(r->peer, pb, sizeof(pb));
+		pb[strcspn(pb, "/")] = '\0';
+		printf(",\"peer\":\"%s\"", pb);
+	}
+	if (r->node != 0)
+		printf(",\"node\":%u", r->node);
+	putchar('}');
+}
+
+static int
+route_cb(const ProtobufCMessage *msg, void *arg)
+{
+	const Cend__V1__Route *r = (const Cend__V1__Route *)msg;
+	struct listing *l = arg;
+	char pb[PREFIX_STRLEN], nb[1024], ab[1024], rb[256];
+
+	if (l->ctl->json) {
+		route_json(r, l->n == 0);
+	} else {
+		struct table *t = &l->t;
+
+		table_cell(t, r->view[0] != '\0' ? r->view : r->table);
+		table_cell(t, wire_prefix_fmt(r->prefix, pb, sizeof(pb)));
+		table_cell(t, wire_nhg_fmt(r->next_hops, nb, sizeof(nb)));
+		table_cell(t, model_route_type_str((uint8_t)r->route_type));
+		if (r->table_static || r->source[0] == '\0')
+			table_cell(t, "(table)");
+		else if (r->source_region[0] != '\0' &&
+			 strcmp(r->source_region, r->region) != 0)
+			table_cellf(t, "%s@%s", r->source, r->source_region);
+		else
+			table_cell(t, r->source);
+		table_cell(t, state_str(r->state));
+		table_cell(t, r->reason[0] != '\0'
+				      ? reason_fmt(r, rb, sizeof(rb))
+				      : "-");
+		table_cellf(t, "%u", r->preference);
+		table_cell(t, wire_aspath_fmt(r->as_path, r->n_as_path, ab,
+					      sizeof(ab)));
+	}
+	l->n++;
+	return 0;
+}
+
+static const char route_list_usage[] =
+	"usage: cenctl route list [--region R] [--table T] [--attachment A]\n"
+	"                         [--prefix P [--longer]] [--linearizable]\n"
+	"\n"
+	"Lists the paths of the route tables (of region R, or table T) with\n"
+	"each one's state (Active, Candidate, Rejected, Prohibited) and why "
+	"it is\nnot Active; with --attachment, what that attachment has "
+	"learned (its\ntable after RegionOut route maps).  --prefix P shows "
+	"P only; with\n--longer, P and every prefix inside it.\n";
+
+static int
+route_list(struct cenctl *ctl, struct opts *o, const void *data)
+{
+	static const char *const hdr[] = { "TABLE",  "PREFIX", "NEXT HOP",
+					   "TYPE",   "SOURCE", "STATE",
+					   "REASON", "PREF",   "AS PATH" };
+	static const char *const vhdr[] = { "VIEW",   "PREFIX", "NEXT HOP",
+					    "TYPE",   "SOURCE", "STATE",
+					    "REASON", "PREF",	"AS PATH" };
+	Cend__V1__ListRoutesRequest req = CEND__V1__LIST_ROUTES_REQUEST__INIT;
+	struct listing l = { .ctl = ctl };
+	struct cen_err err = { 0 };
+	const char *region = "", *table = "", *att = "", *pfx = NULL;
+	struct prefix p;
+	uint8_t pbuf[18];
+	int rc;
+
+	while (opts_next(o)) {
+		if (opts_help(o) || opts_str(o, "--region", &region) ||
+		    opts_str(o, "--table", &table) ||
+		    opts_str(o, "--route-table", &table) ||
+		    opts_str(o, "--attachment", &att) ||
+		    opts_str(o, "--prefix", &pfx))
+			continue;
+		if (opts_flag(o, "--longer")) {
+			req.longer = true;
+			continue;
+		}
+		if (opts_flag(o, "--linearizable")) {
+			req.linearizable = true;
+			continue;
+		}
+		if (!opts_arg(o, NULL))
+			opts_unknown(o);
+	}
+	if (o->done)
+		return o->rc;
+	if (req.longer && pfx == NULL)
+		return opts_error(o, "--longer needs --prefix");
+	if (pfx != NULL) {
+		if (prefix_parse(&p, pfx, true) != 0)
+			return opts_error(o,
+					  "--prefix %s: expected a prefix "
+					  "such as 10.0.0.0/8 (no host bits)",
+					  pfx);
+		req.prefix.data = pbuf;
+		req.prefix.len = wire_prefix_pack(&p, pbuf);
+	}
+	req.region = (char *)region;
+	req.table = (char *)table;
+	req.attachment = (char *)att;
+	if (ctl->json)
+		putchar('[');
+	else
+		table_init(&l.t, sizeof(hdr) / sizeof(hdr[0]),
+			   att[0] != '\0' ? vhdr : hdr);
+	rc = cenctl_stream(ctl, CENCTL_ADMIN("ListRoutes"), &req.base,
+			   &cend__v1__route__descriptor, ctl->timeout_ms,
+			   route_cb, &l, &err);
+	if (ctl->json) {
+		printf("]\n");
+	} else {
+		if (rc == 0 && l.n > 0)
+			table_print(&l.t);
+		table_free(&l.t);
+	}
+	if (rc != 0) {
+		fflush(stdout);
+		return cenctl_fail(&err);
+	}
+	return 0;
+}
+
+/* ---- route add / del ----------------------------------------------- */
+
+#define PATHS_MAX 1024 /* prefixes per command */
+#define ASNS_MAX  64
+#define COMMS_MAX 64
+
+/* route add PREFIX... / route del PREFIX...: paths as if a BGP peer of the
+ * attachment had announced or withdrawn them (Admin/Paths). */
+static int
+route_paths(struct cenctl *ctl, struct opts *o, const void *data)
+{
+	bool add = strcmp((const char *)data, "add") == 0;
+	Cend__V1__PathUpdate req = CEND__V1__PATH_UPDATE__INIT;
+	Cend__V1__PathAttrs attrs = CEND__V1__PATH_ATTRS__INIT;
+	Cend__V1__WriteResponse *r;
+	const char *pfx[PATHS_MAX], *att = NULL, *peer = NULL, *as = NULL;
+	const char *comms[COMMS_MAX], *nh = NULL;
+	size_t npfx = 0, ncomms = 0;
+	uint32_t node = 0, pref = 0, med = 0, asns[ASNS_MAX + 2], cv[COMMS_MAX];
+	bool has_med = false;
+	uint8_t(*pbuf)[18] = NULL, peerbuf[18], nhb[16];
+	Cend__V1__PathAdd *adds = NULL, **addp = NULL;
+	ProtobufCBinaryData *wd = NULL;
+	struct cen_err err = { 0 };
+	struct prefix p;
+	int rc = 0;
+
+	while (opts_next(o)) {
+		if (opts_help(o) || opts_str(o, "--attachment", &att) ||
+		    opts_str(o, "--peer", &peer) ||
+		    opts_u32(o, "--node", 0, 255, &node))
+			continue;
+		if (add &&
+		    (opts_str(o, "--as-path", &as) ||
+		     opts_list(o, "--community", comms, COMMS_MAX, &ncomms) ||
+		     opts_u32(o, "--preference", 1, 100, &pref) ||
+		     opts_str(o, "--next-hop", &nh)))
+			continue;
+		if (add && opts_u32(o, "--med", 0, UINT32_MAX, &med)) {
+			has_med = true;
+			continue;
+		}
+		if (opts_arg(o, npfx < PATHS_MAX ? &pfx[npfx] : NULL)) {
+			npfx += !o->done;
+			continue;
+		}
+		opts_unknown(o);
+	}
+	if (o->done)
+		return o->rc;
+	if (npfx == 0)
+		return opts_error(o, "give at least one PREFIX");
+	if (att == NULL)
+		return opts_error(o, "--attachment ID is required");
+	req.attachment = (char *)att;
+	req.node = node;
+	if (peer != NULL) {
+		if (prefix_parse_addr(&p, peer) != 0)
+			return opts_error(
+				o, "--peer %s: expected an IP address", peer);
+		req.peer.data = peerbuf;
+		req.peer.len = wire_prefix_pack(&p, peerbuf);
+	}
+	if (as != NULL) {
+		char buf[1024], *save = NULL;
+		uint32_t n = 0;
+
+		snprintf(buf, sizeof(buf), "%s", as);
+		for (char *t = strtok_r(buf, ", ", &save); t != NULL;
+		     t = strtok_r(NULL, ", ", &save)) {
+			uint64_t v;
+
+			if (n == ASNS_MAX ||
+			    opts_parse_u64(t, 1, UINT32_MAX, &v) != 0)
+				return opts_error(
+					o,
+					"--as-path %s: expected up to "
+					"%d ASNs, comma-separated",
+					as, ASNS_MAX);
+			asns[2 + n++] = (uint32_t)v;
+		}
+		if (n > 0) {
+			asns[0] = ATTR_SEG_SEQUENCE;
+			asns[1] = n;
+			attrs.as_path = asns;
+			attrs.n_as_path = n + 2;
+		}
+	}
+	for (size_t i = 0; i < ncomms; i++)
+		if (attr_comm_parse(comms[i], &cv[i]) != 0)
+			return opts_error(o,
+					  "--community %s: expected N:M, each "
+					  "0..65535",
+					  comms[i]);
+	attrs.communities = cv;
+	attrs.n_communities = ncomms;
+	attrs.preference = pref;
+	attrs.has_med = has_med;
+	attrs.med = med;
+	if (nh != NULL) {
+		if (prefix_parse_addr(&p, nh) != 0)
+			return opts_error(o,
+					  "--next-hop %s: expected an IP "
+					  "address",
+					  nh);
+		memcpy(nhb, p.addr.bytes, 16);
+		attrs.next_hop.data = nhb;
+		attrs.next_hop.len = p.family == PREFIX_AF_INET ? 4 : 16;
+	}
+	pbuf = calloc(npfx, sizeof(*pbuf));
+	adds = calloc(npfx, sizeof(*adds));
+	addp = calloc(npfx, sizeof(*addp));
+	wd = calloc(npfx, sizeof(*wd));
+	if (pbuf == NULL || adds == NULL || addp == NULL || wd == NULL) {
+		rc = cen_errf(&err, -CEN_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < npfx; i++) {
+		if (prefix_parse(&p, pfx[i], true) != 0) {
+			rc = opts_error(o,
+					"%s: expected a prefix such as "
+					"10.0.0.0/8 (no host bits)",
+					pfx[i]);
+			goto out;
+		}
+		cend__v1__path_add__init(&adds[i]);
+		adds[i].prefix.data = pbuf[i];
+		adds[i].prefix.len = wire_prefix_pack(&p, pbuf[i]);
+		adds[i].attrs = &attrs;
+		addp[i] = &adds[i];
+		wd[i] = adds[i].prefix;
+	}
+	if (add) {
+		req.adds = addp;
+		req.n_adds = npfx;
+	} else {
+		req.withdraws = wd;
+		req.n_withdraws = npfx;
+	}
+	rc = cenctl_call(ctl, CENCTL_ADMIN("Paths"), &req.base,
+			 &cend__v1__write_response__descriptor,
+			 (ProtobufCMessage **)&r, &err);
+	if (rc == 0) {
+		if (ctl->json)
+			printf("{\"index\":%llu}\n",
+			       (unsigned long long)r->index);
+		else
+			printf("%zu route%s %s (index %llu)\n", npfx,
+			       npfx > 1 ? "s" : "", add ? "added" : "withdrawn",
+			       (unsigned long long)r->index);
+		cend__v1__write_response__free_unpacked(r, NULL);
+	}
+out:
+	free(pbuf);
+	free(adds);
+	free(addp);
+	free(wd);
+	if (o->done)
+		return o->rc;
+	return rc != 0 ? cenctl_fail(&err) : 0;
+}
+
+static int
+route_add(struct cenctl *ctl, struct opts *o, const void *data)
+{
+	return route_paths(ctl, o, "add");
+}
+
+static int
+route_del(struct cenctl *ctl, struct opts *o, const void *data)
+{
+	return route_paths(ctl, o, "del");
+}
+
+static const struct opts_verb route_verbs[] = {
+	{ "list", route_list_usage, route_list },
+	{ "add",
+	  "usage: cenctl route add PREFIX... --attachment A [--peer ADDRESS] "
+	  "[--node N]\n"
+	  "                 [--as-path ASN,...] [--community N:M]... "
+	  "[--preference N]\n"
+	  "                 [--med N] [--next-hop ADDRESS]\n\n"
+	  "Announces PREFIX as if a BGP peer of attachment A (a VBR, VPN or "
+	  "CCN) had:\nthe route is replicated and goes through route maps "
+	  "and best path like one\nlearned by a session (for tests and "
+	  "drills).  --node names the cluster node\nthat learned it (0: "
+	  "none).\n",
+	  route_add },
+	{ "del",
+	  "usage: cenctl route del PREFIX... --attachment A [--peer ADDRESS] "
+	  "[--node N]\n\n"
+	  "Withdraws what `route add` announced with the same attachment and "
+	  "peer.\n",
+	  route_del },
+};
+
+int
+cenctl_route(struct cenctl *ctl, int argc, char **argv)
+{
+	return opts_dispatch(ctl, "route", route_verbs,
+			     sizeof(route_verbs) / sizeof(route_verbs[0]), NULL,
+			     argc, argv);
+}
+
+/* ---- fib show ------------------------------------------------------ */
+
+static const char *
+fib_nh(const Cend__V1__FibEntry *e, char *buf, size_t size)
+{
+	if (e->withdrawn)
+		return "(withdrawn)";
+	if (e->no_route)
+		return "(no route)";
+	return wire_nhg_fmt(e->group, buf, size);
+}
+
+static int
+fib_cb(const ProtobufCMessage *msg, void *arg)
+{
+	const Cend__V1__FibEntry *e = (const Cend__V1__FibEntry *)msg;
+	struct listing *l = arg;
+	char pb[PREFIX_STRLEN], nb[1024];
+
+	if (l->ctl->json) {
+		printf("%s{\"region\":", l->n == 0 ? "" : ",");
+		json_str(e->region);
+		printf(",\"table\":");
+		json_str(e->table);
+		printf(",\"view\":");
+		if (e->view[0] != '\0')
+			json_str(e->view);
+		else
+			printf("null");
+		printf(",\"prefix\":\"%s\",\"next_hops\":",
+		       wire_prefix_fmt(e->prefix, pb, sizeof(pb)));
+		json_str(fib_nh(e, nb, sizeof(nb)));
+		putchar('}');
+	} else {
+		table_cell(&l->t, e->region);
+		table_cell(&l->t, e->table);
+		table_cell(&l->t, e->view[0] != '\0' ? e->view : "-");
+		table_cell(&l->t, wire_prefix_fmt(e->prefix, pb, sizeof(pb)));
+		table_cell(&l->t, fib_nh(e, nb, sizeof(nb)));
+	}
+	l->n++;
+	return 0;
+}
+
+static int
+fib_show(struct cenctl *ctl, struct opts *o, const void *data)
+{
+	static const char *const hdr[] = { "REGION", "TABLE", "VIEW", "PREFIX",
+					   "NEXT HOPS" };
+	Cend__V1__ListFibRequest req = CEND__V1__LIST_FIB_REQUEST__INIT;
+	struct listing l = { .ctl = ctl };
+	struct cen_err err = { 0 };
+	const char *region = "";
+	int rc;
+
+	while (opts_next(o)) {
+		if (opts_help(o) || opts_str(o, "--region", &region) ||
+		    opts_arg(o, o->npos == 0 ? &region : NULL))
+			continue;
+		opts_unknown(o);
+	}
+	if (o->done)
+		return o->rc;
+	req.region = (char *)region;
+	if (ctl->json)
+		putchar('[');
+	else
+		table_init(&l.t, sizeof(hdr) / sizeof(hdr[0]), hdr);
+	rc = cenctl_stream(ctl, CENCTL_ADMIN("ListFib"), &req.base,
+			   &cend__v1__fib_entry__descriptor, ctl->timeout_ms,
+			   fib_cb, &l, &err);
+	if (ctl->json) {
+		printf("]\n");
+	} else {
+		if (rc == 0 && l.n > 0)
+			table_print(&l.t);
+		table_free(&l.t);
+	}
+	if (rc != 0) {
+		fflush(stdout);
+		return cenctl_fail(&err);
+	}
+	return 0;
+}
+
+static const struct opts_verb fib_verbs[] = {
+	{ "show",
+	  "usage: cenctl fib show [--region R]\n\n"
+	  "Prints the FIB of region R (of every region when left out): each "
+	  "route\ntable's next hops per prefix, and each attachment view "
+	  "that differs from\nits table (RegionOut route maps).\n",
+	  fib_show },
+};
+
+int
+cenctl_fib(struct cenctl *ctl, int argc, char **argv)
+{
+	return opts_dispatch(ctl, "fib", fib_verbs,
+			     sizeof(fib_verbs) / sizeof(fib_verbs[0]), NULL,
+			     argc, argv);
+}
+
+/* ---- apply --------------------------------------------------------- */
+
+/* Reads a YAML file and checks its structure locally (every error with
+ * its line), so a typo is caught before anything is sent. */
+static int
+load_yaml(const char *file, char **text, struct cen_err *err)
+{
+	FILE *f = fopen(file, "rb");
+	struct model m;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*text = NULL;
+	if (f == NULL)
+		return cen_errf(err, -CEN_EIO, "%s: %s", file, strerror(errno));
+	for (;;) {
+		size_t r;
+
+		if (len + 4096 + 1 > cap) {
+			char *p = realloc(*text, cap = (len + 4096) * 2);
+
+			if (p == NULL) {
+				fclose(f);
+				return cen_errf(err, -CEN_ENOMEM,
+						"out of memory");
+			}
+			*text = p;
+		}
+		r = fread(*text + len, 1, cap - len - 1, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	rc = ferror(f) ? cen_errf(err, -CEN_EIO, "%s: read error", file) : 0;
+	fclose(f);
+	if (rc != 0)
+		return rc;
+	(*text)[len] = '\0';
+	model_init(&m);
+	rc = model_yaml_parse(&m, *text, len, err);
+	if (rc != 0)
+		cen_err_prefix(err, "%s:\n", file);
+	else if (!m.has_cen && m.nregions == 0 && m.nattachments == 0)
+		/* apply deletes what FILE leaves out: everything */
+		rc = cen_errf(err, -CEN_EINVAL,
+			      "%s holds no configuration (no cen, regions or "
+			      "attachments); applying it would delete "
+			      "everything",
+			      file);
+	model_free(&m);
+	return rc;
+}
+
+static int
+apply(struct cenctl *ctl, struct opts *o, const void *data)
+{
+	Cend__V1__ApplyRequest req = CEND__V1__APPLY_REQUEST__INIT;
+	Cend__V1__ApplyResponse *r;
+	struct cen_err err = { 0 };
+	const char *file = NULL;
+	char *text;
+	int rc;
+
+	while (opts_next(o)) {
+		if (opts_help(o) || opts_str(o, "-f", &file) ||
+		    opts_str(o, "--file", &file))
+			continue;
+		if (opts_flag(o, "--dry-run")) {
+			req.dry_run = true;
+			continue;
+		}
+		if (!opts_arg(o, NULL))
+			opts_unknown(o);
+	}
+	if (o->done)
+		return o->rc;
+	if (file == NULL)
+		return opts_error(o, "-f FILE is required");
+	if (load_yaml(file, &text, &err) != 0) {
+		free(text);
+		return cenctl_fail(&err);
+	}
+	req.yaml = text;
+	rc = cenctl_call(ctl, CENCTL_ADMIN("Apply"), &req.base,
+			 &cend__v1__apply_response__descriptor,
+			 (ProtobufCMessage **)&r, &err);
+	free(text);
+	if (rc != 0)
+		return cenctl_fail(&err);
+	if (ctl->json) {
+		printf("{\"changed\":%s,\"index\":%llu,\"dry_run\":%s,"
+		       "\"diff\":",
+		       r->changed ? "true" : "false",
+		       (unsigned long long)r->index,
+		       req.dry_run ? "true" : "false");
+		json_str(r->diff);
+		printf("}\n");
+	} else if (!r->changed) {
+		printf("no changes\n");
+	} else if (req.dry_run) {
+		fputs(r->diff, stdout);
+		if (r->diff[0] != '\0' && r->diff[strlen(r->diff) - 1] != '\n')
+			putchar('\n');
+	} else {
+		printf("applied at index %llu\n", (unsigned long long)r->index);
+	}
+	cend__v1__apply_response__free_unpacked(r, NULL);
+	return 0;
+}
+
+static const char apply_usage[] =
+	"usage: cenctl apply -f FILE.yaml [--dry-run]\n\n"
+	"Makes the configuration what FILE says (the format of "
+	"examples/hybrid.yaml):\nobjects in FILE are created or updated, "
+	"objects not in it are deleted.\nApplying the same file twice "
+	"changes nothing.  --dry-run prints what would\nchange (a diff of "
+	"the configuration) and changes nothing.\n";
+
+int
+cenctl_apply(struct cenctl *ctl, int argc, char **argv)
+{
+	struct opts o;
+
+	opts_init(&o, "apply", apply_usage, argc, argv);
+	return apply(ctl, &o, NULL);
+}
+
+/* ---- watch --------------------------------------------------------- */
+
+static int
+watch_cb(const ProtobufCMessage *msg, void *arg)
+{
+	const Cend__V1__WatchEvent *ev = (const Cend__V1__WatchEvent *)msg;
+	struct cenctl *ctl = arg;
+	char pb[PREFIX_STRLEN], nb[1024];
+	const Cend__V1__FibEntry *e = ev->fib;
+
+	if (ctl->json) {
+		printf("{\"index\":%llu,\"kind\":",
+		       (unsigned long long)ev->index);
+		json_str(ev->kind);
+		if (e != NULL) {
+			printf(",\"region\":");
+			json_str(e->region);
+			printf(",\"table\":");
+			json_str(e->table);
+			printf(",\"view\":");
+			if (e->view[0] != '\0')
+				json_str(e->view);
+			else
+				printf("null");
+			printf(",\"prefix\":\"%s\",\"next_hops\":",
+			       wire_prefix_fmt(e->prefix, pb, sizeof(pb)));
+			json_str(fib_nh(e, nb, sizeof(nb)));
+		}
+		if (ev->text[0] != '\0') {
+			printf(",\"text\":");
+			json_str(ev->text);
+		}
+		printf("}\n");
+	} else if (e != NULL) {
+		printf("%llu %s %s %s%s%s %s -> %s\n",
+		       (unsigned long long)ev->index, ev->kind, e->region,
+		       e->table, e->view[0] != '\0' ? " view " : "", e->view,
+		       wire_prefix_fmt(e->prefix, pb, sizeof(pb)),
+		       fib_nh(e, nb, sizeof(nb)));
+	} else {
+		printf("%llu %s %s\n", (unsigned long long)ev->index, ev->kind,
+		       ev->text);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static const char watch_usage[] =
+	"usage: cenctl watch routes|events\n\n"
+	"Prints one line per event as the cluster applies changes, until "
+	"interrupted\n(Ctrl-C): `routes`, every FIB change (index, region, "
+	"table, view, prefix,\nnext hops); `events`, every event the node "
+	"reports.  With -w json, one JSON\nobject per line.\n";
+
+int
+cenctl_watch(struct cenctl *ctl, int argc, char **argv)
+{
+	Cend__V1__WatchRequest req = CEND__V1__WATCH_REQUEST__INIT;
+	struct cen_err err = { 0 };
+	const char *what = NULL;
+	struct opts o;
+
+	opts_init(&o, "watch", watch_usage, argc, argv);
+	while (opts_next(&o)) {
+		if (opts_help(&o) || opts_arg(&o, what == NULL ? &what : NULL))
+			continue;
+		opts_unknown(&o);
+	}
+	if (o.done)
+		return o.rc;
+	if (what == NULL)
+		return opts_error(&o, "say what to watch: routes or events");
+	if (strcmp(what, "routes") != 0 && strcmp(what, "events") != 0)
+		return opts_error(&o, "'%s': expected routes or events", what);
+	req.what = (char *)what;
+	if (cenctl_stream(ctl, CENCTL_ADMIN("Watch"), &req.base,
+			  &cend__v1__watch_event__descriptor, 0, watch_cb, ctl,
+			  &err) != 0)
+		return cenctl_fail(&err);
+	return 0;
+}
