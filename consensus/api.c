@@ -26,6 +26,7 @@ struct watcher {
 	struct watcher *next;
 	struct api *api;
 	struct rpc_call *call;
+	bool events; /* watch events (commands, leaders), else routes */
 	bool gone;
 };
 
@@ -902,6 +903,19 @@ h_watch(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 		rpc_stream_end(call, RPC_INTERNAL, "out of memory");
 		return;
 	}
+	Cend__V1__WatchRequest *req =
+		cend__v1__watch_request__unpack(NULL, len, payload);
+
+	if (req == NULL || (req->what[0] && strcmp(req->what, "routes") &&
+			    strcmp(req->what, "events"))) {
+		rpc_stream_end(call, RPC_INVALID_ARGUMENT,
+			       "watch: expected what = routes or events");
+		cend__v1__watch_request__free_unpacked(req, NULL);
+		free(w);
+		return;
+	}
+	w->events = strcmp(req->what, "events") == 0;
+	cend__v1__watch_request__free_unpacked(req, NULL);
 	w->api = a;
 	w->call = call;
 	w->next = a->watchers;
@@ -919,11 +933,31 @@ on_delta(const struct engine_delta *d, uint64_t index, void *arg)
 		Cend__V1__FibEntry fe = CEND__V1__FIB_ENTRY__INIT;
 		struct fibmsg_entry_buf buf;
 
-		if (w->gone || fibmsg_entry_from_delta(d, &fe, &buf, NULL))
+		if (w->gone || w->events ||
+		    fibmsg_entry_from_delta(d, &fe, &buf, NULL))
 			continue;
 		ev.index = index;
 		ev.kind = "fib";
 		ev.fib = &fe;
+		if (rpc_stream_send_msg(w->call, &ev.base) != 0)
+			w->gone = true;
+	}
+	watchers_prune(a);
+}
+
+static void
+on_event(uint64_t index, const char *kind, const char *text, void *arg)
+{
+	struct api *a = arg;
+
+	for (struct watcher *w = a->watchers; w != NULL; w = w->next) {
+		Cend__V1__WatchEvent ev = CEND__V1__WATCH_EVENT__INIT;
+
+		if (w->gone || !w->events)
+			continue;
+		ev.index = index;
+		ev.kind = (char *)kind;
+		ev.text = (char *)text;
 		if (rpc_stream_send_msg(w->call, &ev.base) != 0)
 			w->gone = true;
 	}
@@ -980,6 +1014,7 @@ api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
 		}
 	}
 	node_set_delta_cb(node, on_delta, a);
+	node_set_event_cb(node, on_event, a);
 	*out = a;
 	return 0;
 }
@@ -991,6 +1026,7 @@ api_stop(struct api *a)
 		w->gone = true;
 	watchers_prune(a);
 	node_set_delta_cb(a->node, NULL, NULL);
+	node_set_event_cb(a->node, NULL, NULL);
 	rpc_server_close(a->server);
 	rpc_client_close(a->client);
 	free(a);

@@ -76,6 +76,9 @@ struct node {
 
 	node_delta_cb delta_cb;
 	void *delta_arg;
+	node_event_cb event_cb;
+	void *event_arg;
+	uint64_t seen_leader, seen_term; /* for leader events */
 	uint64_t applying_index;
 
 	void (*stop_cb)(void *);
@@ -227,6 +230,49 @@ engine_delta(const struct engine_delta *d, void *arg)
 		n->delta_cb(d, n->applying_index, n->delta_arg);
 }
 
+/* One line saying what an applied command did, for `watch events`. */
+static void
+describe(const Cend__V1__Command *c, int rc, char *buf, size_t size)
+{
+	int w;
+
+	switch (c->cmd_case) {
+	case CEND__V1__COMMAND__CMD_APPLY_YAML:
+		w = snprintf(buf, size, "apply (whole configuration)");
+		break;
+	case CEND__V1__COMMAND__CMD_MERGE_YAML:
+		w = snprintf(buf, size, "put (configuration objects)");
+		break;
+	case CEND__V1__COMMAND__CMD_DELETE:
+		w = snprintf(buf, size, "delete %s",
+			     c->delete_ && c->delete_->id ? c->delete_->id
+							  : "");
+		break;
+	case CEND__V1__COMMAND__CMD_PATHS:
+		w = snprintf(buf, size, "paths %s: +%zu -%zu",
+			     c->paths->attachment, c->paths->n_adds,
+			     c->paths->n_withdraws);
+		break;
+	case CEND__V1__COMMAND__CMD_HEALTH:
+		w = snprintf(buf, size, "health %s %s", c->health->attachment,
+			     c->health->up ? "up" : "down");
+		break;
+	case CEND__V1__COMMAND__CMD_FLUSH:
+		w = snprintf(buf, size, "flush %s", c->flush->attachment);
+		break;
+	case CEND__V1__COMMAND__CMD_MEMBER:
+		w = snprintf(buf, size, "member %llu at %s",
+			     (unsigned long long)c->member->id,
+			     c->member->api_addr);
+		break;
+	default:
+		w = snprintf(buf, size, "unknown command");
+	}
+	if (rc != 0 && w > 0 && (size_t)w < size)
+		snprintf(buf + w, size - (size_t)w, " (refused: %s)",
+			 cen_strerror(rc));
+}
+
 static int
 fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 {
@@ -276,6 +322,12 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 		 * state after an entry is the same */
 		engine_drain(n->engine);
 		res->r[i].rc = rc;
+		if (n->event_cb != NULL) {
+			char text[256];
+
+			describe(b->commands[i], rc, text, sizeof(text));
+			n->event_cb(index, "command", text, n->event_arg);
+		}
 		if (rc != 0)
 			res->r[i].msg =
 				strdup(err.msg[0] ? err.msg : cen_strerror(rc));
@@ -665,6 +717,32 @@ announce_done(int status, const char *message, uint64_t index, void *arg)
 	(void)arg;
 }
 
+/* Reports leadership changes as events (checked with the announce timer). */
+static void
+leader_watch(struct node *n)
+{
+	raft_id id;
+	const char *addr;
+	char text[128];
+
+	raft_leader(&n->raft, &id, &addr);
+	if (id == n->seen_leader && n->raft.current_term == n->seen_term)
+		return;
+	n->seen_leader = id;
+	n->seen_term = n->raft.current_term;
+	if (n->event_cb == NULL)
+		return;
+	if (id != 0)
+		snprintf(text, sizeof(text), "leader is node %llu (term %llu)",
+			 (unsigned long long)id,
+			 (unsigned long long)n->raft.current_term);
+	else
+		snprintf(text, sizeof(text), "no leader (term %llu)",
+			 (unsigned long long)n->raft.current_term);
+	n->event_cb(store_applied_index(n->store), "leader", text,
+		    n->event_arg);
+}
+
 static void
 announce_timer_cb(uv_timer_t *t)
 {
@@ -676,6 +754,7 @@ announce_timer_cb(uv_timer_t *t)
 
 	if (n->parked != NULL)
 		parked_release(n, false);
+	leader_watch(n);
 	if (n->announced || n->closing)
 		return;
 	if (raft_state(&n->raft) != RAFT_LEADER && leader_api(n) == NULL)
@@ -898,6 +977,13 @@ node_set_delta_cb(struct node *n, node_delta_cb cb, void *arg)
 {
 	n->delta_cb = cb;
 	n->delta_arg = arg;
+}
+
+void
+node_set_event_cb(struct node *n, node_event_cb cb, void *arg)
+{
+	n->event_cb = cb;
+	n->event_arg = arg;
 }
 
 bool

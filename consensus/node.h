@@ -60,6 +60,12 @@ typedef void (*node_propose_cb)(int status, const char *message, uint64_t index,
 typedef void (*node_delta_cb)(const struct engine_delta *d, uint64_t index,
 			      void *arg);
 
+/* Called for every applied command and every leadership change seen by
+ * this node: kind is "command" or "leader", text says what happened
+ * ("paths vbr-dc-1: +1000 -0", "leader is node 2 (term 3)"). */
+typedef void (*node_event_cb)(uint64_t index, const char *kind,
+			      const char *text, void *arg);
+
 /* node.c */
 int node_start(uv_loop_t *loop, const struct node_config *cfg,
 	       struct node **out, struct cen_err *err);
@@ -74,6 +80,7 @@ int node_propose(struct node *n, const uint8_t *cmd, size_t len,
 struct engine *node_engine(struct node *n);
 const struct node_config *node_config(const struct node *n);
 void node_set_delta_cb(struct node *n, node_delta_cb cb, void *arg);
+void node_set_event_cb(struct node *n, node_event_cb cb, void *arg);
 
 struct node_status {
 	uint64_t id;
