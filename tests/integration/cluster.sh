@@ -33,6 +33,26 @@ cmp -s "$T_WORK/routes1.json" "$T_WORK/routes2.json" &&
 	t_fail "route lists differ between nodes"
 grep -q '10.1.0.0/24' "$T_WORK/routes1.json" || t_fail "route list lacks vpc-bu-a's CIDR"
 
+# --- watch: another node streams the writes as events and FIB changes -----
+watcher=$(( follower % 3 + 1 ))
+t_ctl "$watcher" watch events >"$T_WORK/events.txt" 2>&1 &
+events_pid=$!
+t_ctl "$watcher" watch routes >"$T_WORK/watch-routes.txt" 2>&1 &
+routes_pid=$!
+k=0
+watched()
+{
+	k=$((k + 1))
+	t_ctl "$follower" route add "198.19.$k.0/24" --attachment vbr-dc-1 \
+		--peer 127.0.0.11 >/dev/null 2>&1 || return 1
+	grep -q "command paths vbr-dc-1" "$T_WORK/events.txt" &&
+		grep -q "198.19.$k.0/24" "$T_WORK/watch-routes.txt"
+}
+t_wait 15 "watch events and watch routes to show a write" watched
+kill "$events_pid" "$routes_pid" 2>/dev/null || true
+t_wait 10 "convergence after the watched writes" t_converged 1 2 3
+hash=$(t_status_field 1 state_hash)
+
 # --- applying twice is a no-op ---------------------------------------------
 idx=$(t_status_field "$leader" applied_index)
 t_ctl "$follower" apply -f "$topo" >"$T_WORK/apply2.out" || t_fail "second apply failed"
