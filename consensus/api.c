@@ -35,6 +35,7 @@ struct api {
 	struct rpc_server *server;
 	struct rpc_client *client;
 	struct watcher *watchers;
+	struct node_listener listener;
 };
 
 static struct api *
@@ -411,12 +412,18 @@ h_status(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 	struct api *a = api_of(arg);
 	const struct node_config *cfg = node_config(a->node);
 	Cend__V1__StatusResponse r = CEND__V1__STATUS_RESPONSE__INIT;
+	Cend__V1__StatusRequest *req;
 	struct node_status st;
-	char hash[17];
+	char hash[17] = "";
+	bool skip_hash;
 
+	req = cend__v1__status_request__unpack(NULL, len, payload);
+	skip_hash = req != NULL && req->skip_state_hash;
+	cend__v1__status_request__free_unpacked(req, NULL);
 	node_get_status(a->node, &st);
-	snprintf(hash, sizeof(hash), "%016llx",
-		 (unsigned long long)engine_hash(node_engine(a->node)));
+	if (!skip_hash)
+		snprintf(hash, sizeof(hash), "%016llx",
+			 (unsigned long long)engine_hash(node_engine(a->node)));
 	r.id = st.id;
 	r.region = (char *)cfg->region;
 	r.leader_id = st.leader_id;
@@ -1013,8 +1020,10 @@ api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
 			return rc;
 		}
 	}
-	node_set_delta_cb(node, on_delta, a);
-	node_set_event_cb(node, on_event, a);
+	a->listener.delta = on_delta;
+	a->listener.event = on_event;
+	a->listener.arg = a;
+	node_listen(node, &a->listener);
 	*out = a;
 	return 0;
 }
@@ -1025,8 +1034,7 @@ api_stop(struct api *a)
 	for (struct watcher *w = a->watchers; w != NULL; w = w->next)
 		w->gone = true;
 	watchers_prune(a);
-	node_set_delta_cb(a->node, NULL, NULL);
-	node_set_event_cb(a->node, NULL, NULL);
+	node_unlisten(a->node, &a->listener);
 	rpc_server_close(a->server);
 	rpc_client_close(a->client);
 	free(a);

@@ -74,10 +74,7 @@ struct node {
 	size_t nmembers;
 	bool announced; /* our MemberInfo is applied with current values */
 
-	node_delta_cb delta_cb;
-	void *delta_arg;
-	node_event_cb event_cb;
-	void *event_arg;
+	struct node_listener *listeners;
 	uint64_t seen_leader, seen_term; /* for leader events */
 	uint64_t applying_index;
 
@@ -226,8 +223,17 @@ engine_delta(const struct engine_delta *d, void *arg)
 {
 	struct node *n = arg;
 
-	if (n->delta_cb != NULL)
-		n->delta_cb(d, n->applying_index, n->delta_arg);
+	for (struct node_listener *l = n->listeners; l != NULL; l = l->next)
+		if (l->delta != NULL)
+			l->delta(d, n->applying_index, l->arg);
+}
+
+static void
+emit_event(struct node *n, uint64_t index, const char *kind, const char *text)
+{
+	for (struct node_listener *l = n->listeners; l != NULL; l = l->next)
+		if (l->event != NULL)
+			l->event(index, kind, text, l->arg);
 }
 
 /* One line saying what an applied command did, for `watch events`. */
@@ -322,11 +328,11 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 		 * state after an entry is the same */
 		engine_drain(n->engine);
 		res->r[i].rc = rc;
-		if (n->event_cb != NULL) {
+		if (n->listeners != NULL) {
 			char text[256];
 
 			describe(b->commands[i], rc, text, sizeof(text));
-			n->event_cb(index, "command", text, n->event_arg);
+			emit_event(n, index, "command", text);
 		}
 		if (rc != 0)
 			res->r[i].msg =
@@ -344,6 +350,9 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	*result = res;
 	if (n->parked != NULL)
 		parked_release(n, false);
+	for (struct node_listener *l = n->listeners; l != NULL; l = l->next)
+		if (l->applied != NULL)
+			l->applied(index, l->arg);
 	return 0;
 }
 
@@ -730,7 +739,7 @@ leader_watch(struct node *n)
 		return;
 	n->seen_leader = id;
 	n->seen_term = n->raft.current_term;
-	if (n->event_cb == NULL)
+	if (n->listeners == NULL)
 		return;
 	if (id != 0)
 		snprintf(text, sizeof(text), "leader is node %llu (term %llu)",
@@ -739,8 +748,7 @@ leader_watch(struct node *n)
 	else
 		snprintf(text, sizeof(text), "no leader (term %llu)",
 			 (unsigned long long)n->raft.current_term);
-	n->event_cb(store_applied_index(n->store), "leader", text,
-		    n->event_arg);
+	emit_event(n, store_applied_index(n->store), "leader", text);
 }
 
 static void
@@ -973,17 +981,22 @@ node_config(const struct node *n)
 }
 
 void
-node_set_delta_cb(struct node *n, node_delta_cb cb, void *arg)
+node_listen(struct node *n, struct node_listener *l)
 {
-	n->delta_cb = cb;
-	n->delta_arg = arg;
+	l->next = n->listeners;
+	n->listeners = l;
 }
 
 void
-node_set_event_cb(struct node *n, node_event_cb cb, void *arg)
+node_unlisten(struct node *n, struct node_listener *l)
 {
-	n->event_cb = cb;
-	n->event_arg = arg;
+	for (struct node_listener **lp = &n->listeners; *lp != NULL;
+	     lp = &(*lp)->next) {
+		if (*lp == l) {
+			*lp = l->next;
+			return;
+		}
+	}
 }
 
 bool

@@ -79,8 +79,18 @@ int node_propose(struct node *n, const uint8_t *cmd, size_t len,
 
 struct engine *node_engine(struct node *n);
 const struct node_config *node_config(const struct node *n);
-void node_set_delta_cb(struct node *n, node_delta_cb cb, void *arg);
-void node_set_event_cb(struct node *n, node_event_cb cb, void *arg);
+/* Whoever follows what the node applies (the admin API's watchers, the BGP
+ * speaker): FIB changes, events, and the end of each applied entry.  Any
+ * callback may be NULL.  The listener must stay valid until removed. */
+struct node_listener {
+	struct node_listener *next;
+	node_delta_cb delta;
+	node_event_cb event;
+	void (*applied)(uint64_t index, void *arg); /* after each entry */
+	void *arg;
+};
+void node_listen(struct node *n, struct node_listener *l);
+void node_unlisten(struct node *n, struct node_listener *l);
 
 struct node_status {
 	uint64_t id;
