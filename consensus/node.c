@@ -279,6 +279,17 @@ describe(const Cend__V1__Command *c, int rc, char *buf, size_t size)
 			 cen_strerror(rc));
 }
 
+static void
+engine_touch(const char *region, const char *table, const struct prefix *p,
+	     void *arg)
+{
+	struct node *n = arg;
+
+	for (struct node_listener *l = n->listeners; l != NULL; l = l->next)
+		if (l->touch != NULL)
+			l->touch(region, table, p, l->arg);
+}
+
 static int
 fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 {
@@ -407,6 +418,7 @@ rebuild_engine(struct node *n, struct cen_err *err)
 	engine_free(n->engine);
 	n->engine = e;
 	engine_set_delta_cb(e, engine_delta, n);
+	engine_set_touch_cb(e, engine_touch, n);
 	return 0;
 }
 

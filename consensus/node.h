@@ -87,6 +87,7 @@ struct node_listener {
 	node_delta_cb delta;
 	node_event_cb event;
 	void (*applied)(uint64_t index, void *arg); /* after each entry */
+	engine_touch_cb touch; /* a prefix re-decided (engine.h) */
 	void *arg;
 };
 void node_listen(struct node *n, struct node_listener *l);

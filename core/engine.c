@@ -132,6 +132,13 @@ engine_set_delta_cb(struct engine *e, engine_delta_cb cb, void *arg)
 	e->cb_arg = arg;
 }
 
+void
+engine_set_touch_cb(struct engine *e, engine_touch_cb cb, void *arg)
+{
+	e->touch_cb = cb;
+	e->touch_arg = arg;
+}
+
 struct attr_store *
 engine_attrs(struct engine *e)
 {
@@ -1550,8 +1557,8 @@ static int cmp_path_ident(struct engine *e, const struct e_path *a,
  * that listings do not depend on the order paths and peers arrived in.
  * Returns small, or a malloc'd array when the entry has more paths. */
 static struct e_path **
-paths_sorted(struct engine *e, const struct e_entry *en,
-	     struct e_path **small, size_t nsmall, size_t *np)
+paths_sorted(struct engine *e, const struct e_entry *en, struct e_path **small,
+	     size_t nsmall, size_t *np)
 {
 	struct e_path **v = small;
 	size_t n = 0;
@@ -1938,26 +1945,15 @@ dump_entry_cb(const struct prefix *p, void *payload, void *arg)
 	struct dump_arg *da = arg;
 	struct engine *e = da->e;
 	struct e_entry *en = payload;
-	struct e_path *v[256];
-	size_t n = 0;
+	struct e_path *small[64], **v;
+	size_t n;
 	char pb[PREFIX_STRLEN], nb[512], ab[512], cb[512], peer[PREFIX_STRLEN];
 
 	sink_printf(da->s, "  %s -> %s%s\n", prefix_fmt(p, pb, sizeof(pb)),
 		    engine_nhg_fmt(en->nhg, nb, sizeof(nb)),
 		    (en->flags & EN_OVERFLOW) ? " (overflow)" : "");
-	for (struct e_path *q = en->paths; q != NULL && n < 256; q = q->next)
-		v[n++] = q;
-	/* insertion sort by identity: lists are short */
-	for (size_t i = 1; i < n; i++) {
-		struct e_path *x = v[i];
-		size_t k = i;
-
-		while (k > 0 && cmp_path_ident(e, v[k - 1], x) > 0) {
-			v[k] = v[k - 1];
-			k--;
-		}
-		v[k] = x;
-	}
+	/* every path, however many: the hash must cover them all */
+	v = paths_sorted(e, en, small, 64, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct e_path *q = v[i];
 		const struct attrs *a = q->eff != NULL ? q->eff : q->attrs;
@@ -1980,6 +1976,8 @@ dump_entry_cb(const struct prefix *p, void *payload, void *arg)
 			    attr_aspath_fmt(a->aspath, ab, sizeof(ab)),
 			    attr_comms_fmt(a->comms, cb, sizeof(cb)));
 	}
+	if (v != small)
+		free(v);
 	return 0;
 }
 
@@ -2204,4 +2202,45 @@ engine_reason_str(uint8_t r)
 	};
 
 	return r < ENGINE_REASON_COUNT_ ? names[r] : "unknown";
+}
+
+const struct attrs *
+engine_view_route(struct engine *e, const char *attachment,
+		  const struct prefix *p, const char **source)
+{
+	struct e_att *a = att_by_id(e, attachment);
+	struct e_table *t;
+	struct e_entry *en;
+
+	if (a == NULL || p == NULL || p->family == PREFIX_AF_NONE)
+		return NULL;
+	t = e->tables[a->assoc];
+	en = trie_find(&t->trie[FAM(p)], p);
+	if (en == NULL || en->nhg == NULL)
+		return NULL;
+	for (struct e_path *q = en->paths; q != NULL; q = q->next) {
+		const struct attrs *out = NULL;
+		uint8_t state, reason, prio = 0;
+
+		if (q->state != ENGINE_STATE_ACTIVE ||
+		    (q->src == a->idx && !(q->flags & (P_REMOTE | P_TSTATIC))))
+			continue;
+		rib_view_state(e, t, a->idx, p, q, &state, &reason, &prio,
+			       &out);
+		if (state != ENGINE_STATE_ACTIVE) {
+			if (out != NULL)
+				attr_unref(&e->attrs, out);
+			continue;
+		}
+		if (out == NULL) {
+			out = q->eff;
+			attr_ref(out);
+		}
+		if (source != NULL)
+			*source = (q->flags & P_BLACKHOLE)
+					  ? ""
+					  : engine_att(e, q->src)->id;
+		return out;
+	}
+	return NULL;
 }

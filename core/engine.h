@@ -109,6 +109,13 @@ struct engine_delta {
  * the call (take a reference with engine_nhg_ref to keep an nhg). */
 typedef void (*engine_delta_cb)(const struct engine_delta *d, void *arg);
 
+/* Called whenever a prefix of a table was re-decided, whether or not its
+ * FIB entry changed: attribute changes that keep the next hops (an AS path,
+ * communities) reach BGP advertisements this way.  An over-approximation:
+ * the receiver compares with what it last advertised. */
+typedef void (*engine_touch_cb)(const char *region, const char *table,
+				const struct prefix *p, void *arg);
+
 /* A path contributed by an attachment: what a BGP session (or, later,
  * another region) hands to the engine. */
 struct engine_path_in {
@@ -158,6 +165,7 @@ struct engine_stats {
 struct engine *engine_new(void);
 void engine_free(struct engine *e);
 void engine_set_delta_cb(struct engine *e, engine_delta_cb cb, void *arg);
+void engine_set_touch_cb(struct engine *e, engine_touch_cb cb, void *arg);
 /* The store in which callers intern attribute sets for engine_path_add. */
 struct attr_store *engine_attrs(struct engine *e);
 
@@ -238,6 +246,13 @@ int engine_route_list(struct engine *e, const char *region, const char *table,
 int engine_view_list(struct engine *e, const char *attachment,
 		     const struct prefix *within, engine_route_cb cb,
 		     void *arg);
+/* What an attachment learns for exactly prefix p: the attributes (after
+ * RegionOut, with a reference the caller drops with attr_unref) of the first
+ * path Active in its view, and that path's source attachment; NULL when it
+ * learns nothing there.  For BGP advertisements. */
+const struct attrs *engine_view_route(struct engine *e, const char *attachment,
+				      const struct prefix *p,
+				      const char **source);
 /* The FIB of a region: every table's active groups, then every view
  * override, as deltas (one per entry). */
 int engine_fib_walk(struct engine *e, const char *region, engine_delta_cb cb,

@@ -188,6 +188,8 @@ struct engine {
 
 	engine_delta_cb cb;
 	void *cb_arg;
+	engine_touch_cb touch_cb;
+	void *touch_arg;
 };
 
 /* rib.c */

@@ -619,7 +619,8 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 
 	if (t->natts == 0)
 		return;
-	trie_walk_shorter(&t->prot[FAM(pfx)], pfx, prot_cb, &h);
+	if (t->prot[FAM(pfx)].count > 0)
+		trie_walk_shorter(&t->prot[FAM(pfx)], pfx, prot_cb, &h);
 	if (!t->out.deny_all && t->out.ndeny_atts == 0 && h.n == 0 &&
 	    !(en->flags & EN_OVERRIDES))
 		return;
@@ -702,7 +703,8 @@ export_want(struct engine *e, struct e_table *t, const struct prefix *pfx,
 			struct rmap_ctx c = { .prefix = pfx,
 					      .path = p,
 					      .attrs = p->eff,
-					      .src_table = src_table_of(e, t, p),
+					      .src_table =
+						      src_table_of(e, t, p),
 					      .dst_att = E_NONE,
 					      .dst_region = region };
 
@@ -744,7 +746,8 @@ static void export(struct engine *e, struct e_table *t,
 		for (;;) {
 			struct exp_want want[MODEL_ECMP_MAX], x = { 0 };
 			uint32_t nw = export_want(e, t, pfx, reg->idx, want);
-			struct e_entry *den = trie_find(&dt->trie[FAM(pfx)], pfx);
+			struct e_entry *den =
+				trie_find(&dt->trie[FAM(pfx)], pfx);
 			bool del = false, put = false;
 
 			if (++rounds > 1000) {
@@ -773,8 +776,8 @@ static void export(struct engine *e, struct e_table *t,
 			}
 			/* then export what is missing or changed */
 			for (uint32_t k = 0; k < nw && !del && !put; k++) {
-				struct e_path *q = den != NULL ? den->paths
-							       : NULL;
+				struct e_path *q =
+					den != NULL ? den->paths : NULL;
 
 				for (; q != NULL; q = q->next)
 					if (path_key_cmp(q, want[k].src,
@@ -837,18 +840,29 @@ refresh(struct engine *e, struct e_table *t, const struct prefix *p,
 	 * they are recomputed whenever the prefix is refreshed; both compare
 	 * before they emit or write */
 	update_views(e, t, p, en);
-	if (t->system)
+	if (e->touch_cb != NULL)
+		e->touch_cb(e->regions[t->region]->id, t->id, p, e->touch_arg);
+	/* (with a single region there is nowhere to export to) */
+	if (t->system && e->nregions > 1) {
 		export(e, t, p, en);
+		/* exports can come back here and change this entry, even
+		 * empty and free it (see export) */
+		en = trie_find(&t->trie[FAM(p)], p);
+		if (en == NULL)
+			return;
+	}
 	if (!(en->flags & EN_COUNTED) && t->novf > 0)
 		ovf_promote(e, t);
 }
 
-/* Removes an entry that has no paths left. */
+/* Removes the entry of p if it has no paths left (looked up again: a
+ * refresh may already have removed it). */
 static void
-entry_gc(struct engine *e, struct e_table *t, const struct prefix *p,
-	 struct e_entry *en)
+entry_gc(struct engine *e, struct e_table *t, const struct prefix *p)
 {
-	if (en->paths != NULL)
+	struct e_entry *en = trie_find(&t->trie[FAM(p)], p);
+
+	if (en == NULL || en->paths != NULL)
 		return;
 	engine_nhg_unref(e, en->nhg);
 	en->nhg = NULL;
@@ -956,9 +970,13 @@ rib_path_del(struct engine *e, struct e_table *t, const struct prefix *p,
 		return -CEN_ENOENT;
 	path = *pp;
 	*pp = path->next;
-	path_free(e, path);
+	/* in a large table the path's attribute set is seldom in cache:
+	 * fetch it while the prefix is refreshed (the path is unlinked
+	 * already), release it after */
+	__builtin_prefetch(path->attrs, 1);
 	refresh(e, t, p, en, 0, E_NONE);
-	entry_gc(e, t, p, en);
+	path_free(e, path);
+	entry_gc(e, t, p);
 	return 0;
 }
 
@@ -1019,18 +1037,35 @@ rib_att_paths(struct engine *e, struct e_table *t, uint32_t att,
 	for (size_t i = 0; i < w.ntodo; i++) {
 		struct prefix *p = &w.todo[i];
 		struct e_entry *en = trie_find(&t->trie[FAM(p)], p);
-		struct e_path *q, *next;
+		struct e_path *q;
 
 		if (en == NULL)
 			continue;
-		for (q = en->paths; q != NULL; q = next) {
-			next = q->next;
-			if (q->src != att ||
-			    (q->flags & (P_REMOTE | P_TSTATIC)))
+		if (dst != NULL) {
+			/* copy from a list of keys: each put can come back
+			 * through exports and change this entry */
+			struct e_path cp[SMALL];
+			uint32_t ncp = 0;
+
+			for (q = en->paths; q != NULL && ncp < SMALL;
+			     q = q->next) {
+				if (q->src != att ||
+				    (q->flags & (P_REMOTE | P_TSTATIC)) ||
+				    flush_pending(e, q))
+					continue;
+				cp[ncp] = *q;
+				attr_ref(cp[ncp].attrs);
+				ncp++;
+			}
+			for (uint32_t k = 0; k < ncp; k++) {
+				rib_path_put(e, dst, p, cp[k].src, cp[k].peer,
+					     cp[k].type, cp[k].flags,
+					     cp[k].attrs);
+				attr_unref(&e->attrs, cp[k].attrs);
+			}
+			en = trie_find(&t->trie[FAM(p)], p);
+			if (en == NULL)
 				continue;
-			if (dst != NULL && !flush_pending(e, q))
-				rib_path_put(e, dst, p, q->src, q->peer,
-					     q->type, q->flags, q->attrs);
 		}
 		if (!remove)
 			continue;
@@ -1045,7 +1080,7 @@ rib_att_paths(struct engine *e, struct e_table *t, uint32_t att,
 			}
 		}
 		refresh(e, t, p, en, 0, E_NONE);
-		entry_gc(e, t, p, en);
+		entry_gc(e, t, p);
 	}
 	free(w.todo);
 }
