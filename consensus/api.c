@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bgp/bgp_speaker.h"
 #include "consensus/api.h"
 #include "consensus/apply.h"
 #include "consensus/store.h"
@@ -36,6 +37,7 @@ struct api {
 	struct rpc_client *client;
 	struct watcher *watchers;
 	struct node_listener listener;
+	struct bgp_speaker *speaker; /* NULL without --bgp-addr */
 };
 
 static struct api *
@@ -971,6 +973,162 @@ on_event(uint64_t index, const char *kind, const char *text, void *arg)
 	watchers_prune(a);
 }
 
+/* ---- BGP ----------------------------------------------------------- */
+
+static bool
+need_speaker(struct api *a, struct rpc_call *call)
+{
+	if (a->speaker != NULL)
+		return true;
+	rpc_reply_error(call, RPC_FAILED_PRECONDITION,
+			"this node runs no BGP speaker (start cend with "
+			"--bgp-addr)");
+	return false;
+}
+
+static void
+h_bgp_summary(struct rpc_call *call, const uint8_t *payload, size_t len,
+	      void *arg)
+{
+	struct api *a = api_of(arg);
+	struct bgp_peer_info info[64];
+	Cend__V1__BgpPeer pm[64], *pp[64];
+	char addrs[64][PREFIX_STRLEN];
+	Cend__V1__BgpSummaryResponse r = CEND__V1__BGP_SUMMARY_RESPONSE__INIT;
+	size_t n;
+
+	if (!need_speaker(a, call))
+		return;
+	n = bgp_speaker_peers(a->speaker, info, 64);
+	for (size_t i = 0; i < n; i++) {
+		cend__v1__bgp_peer__init(&pm[i]);
+		pm[i].attachment = info[i].attachment;
+		pm[i].address = prefix_fmt_addr(&info[i].address, addrs[i],
+						sizeof(addrs[i]));
+		pm[i].asn = info[i].asn;
+		pm[i].state = (char *)info[i].state;
+		pm[i].msgs_in = info[i].msgs_in;
+		pm[i].msgs_out = info[i].msgs_out;
+		pm[i].since_ms = info[i].since_ms;
+		pm[i].received = info[i].received;
+		pm[i].advertised = info[i].advertised;
+		pm[i].quota = info[i].quota;
+		pm[i].admin_down = info[i].admin_down;
+		pm[i].reason = info[i].reason;
+		pp[i] = &pm[i];
+	}
+	r.node = node_config(a->node)->id;
+	r.local_as = engine_model(node_engine(a->node))->has_cen
+			     ? engine_model(node_engine(a->node))->cen.asn
+			     : MODEL_ASN_DEFAULT;
+	r.n_peers = n;
+	r.peers = pp;
+	rpc_reply_msg(call, &r.base);
+}
+
+static void
+h_peer_action(struct rpc_call *call, const uint8_t *payload, size_t len,
+	      void *arg)
+{
+	struct api *a = api_of(arg);
+	struct prefix addr;
+	int rc;
+
+	if (!need_speaker(a, call))
+		return;
+	UNPACK_OR_FAIL(Cend__V1__PeerActionRequest,
+		       cend__v1__peer_action_request__unpack, req);
+	if (prefix_parse_addr(&addr, req->address) != 0) {
+		rpc_reply_error(call, RPC_INVALID_ARGUMENT,
+				"peer address %s: expected an IP address",
+				req->address);
+		goto out;
+	}
+	if (strcmp(req->action, "reset") == 0)
+		rc = bgp_speaker_reset(a->speaker, &addr);
+	else if (strcmp(req->action, "enable") == 0)
+		rc = bgp_speaker_enable(a->speaker, &addr, true);
+	else if (strcmp(req->action, "disable") == 0)
+		rc = bgp_speaker_enable(a->speaker, &addr, false);
+	else {
+		rpc_reply_error(call, RPC_INVALID_ARGUMENT,
+				"action %s: expected reset, enable or disable",
+				req->action);
+		goto out;
+	}
+	if (rc == -CEN_ENOENT) {
+		rpc_reply_error(call, RPC_NOT_FOUND,
+				"this node holds no session with %s",
+				req->address);
+	} else {
+		Cend__V1__PeerActionResponse r =
+			CEND__V1__PEER_ACTION_RESPONSE__INIT;
+
+		rpc_reply_msg(call, &r.base);
+	}
+out:
+	cend__v1__peer_action_request__free_unpacked(req, NULL);
+}
+
+struct adj_ctx {
+	struct rpc_call *call;
+	const char *address;
+};
+
+static int
+adj_cb(const struct prefix *p, const struct attrs *at, void *arg)
+{
+	struct adj_ctx *c = arg;
+	struct engine_route er;
+
+	memset(&er, 0, sizeof(er));
+	er.region = "";
+	er.table = "";
+	er.prefix = *p;
+	er.source = c->address;
+	er.source_region = "";
+	er.route_type = MODEL_RT_BGP;
+	er.attrs = at;
+	er.state = ENGINE_STATE_ACTIVE;
+	struct route_stream rs = { .call = c->call };
+
+	return route_cb(&er, &rs);
+}
+
+static void
+h_peer_adj(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
+{
+	struct api *a = api_of(arg);
+	struct prefix addr;
+	struct adj_ctx c = { .call = call };
+	int rc;
+
+	if (a->speaker == NULL) {
+		rpc_stream_end(call, RPC_FAILED_PRECONDITION,
+			       "this node runs no BGP speaker");
+		return;
+	}
+	UNPACK_OR_FAIL(Cend__V1__PeerAdjRequest,
+		       cend__v1__peer_adj_request__unpack, req);
+	c.address = req->address;
+	if (prefix_parse_addr(&addr, req->address) != 0) {
+		rpc_stream_end(call, RPC_INVALID_ARGUMENT,
+			       "peer address: expected an IP address");
+	} else {
+		rc = bgp_speaker_adj(a->speaker, &addr, !req->out, adj_cb, &c);
+		rpc_stream_end(call, rc == -CEN_ENOENT ? RPC_NOT_FOUND : RPC_OK,
+			       rc == -CEN_ENOENT ? "no session with that peer"
+						 : NULL);
+	}
+	cend__v1__peer_adj_request__free_unpacked(req, NULL);
+}
+
+void
+api_set_speaker(struct api *a, struct bgp_speaker *sp)
+{
+	a->speaker = sp;
+}
+
 /* ---- setup --------------------------------------------------------- */
 
 static struct rpc_method methods[] = {
@@ -990,6 +1148,9 @@ static struct rpc_method methods[] = {
 	{ "cend.v1.Admin/ListRoutes", h_list_routes, NULL },
 	{ "cend.v1.Admin/ListFib", h_list_fib, NULL },
 	{ "cend.v1.Admin/Watch", h_watch, NULL },
+	{ "cend.v1.Admin/BgpSummary", h_bgp_summary, NULL },
+	{ "cend.v1.Admin/PeerAction", h_peer_action, NULL },
+	{ "cend.v1.Admin/PeerAdj", h_peer_adj, NULL },
 	{ "cend.v1.Cluster/Propose", h_propose, NULL },
 	{ NULL, NULL, NULL },
 };

@@ -18,5 +18,8 @@ struct api;
 int api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
 	      size_t n, struct api **out, struct cen_err *err);
 void api_stop(struct api *a);
+/* Serves the BGP calls (summary, peer actions) from this speaker. */
+struct bgp_speaker;
+void api_set_speaker(struct api *a, struct bgp_speaker *sp);
 
 #endif

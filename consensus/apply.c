@@ -180,12 +180,118 @@ del_key(struct model *m, const Cend__V1__ObjectKey *k, struct cen_err *err)
 	return rc;
 }
 
+/*
+ * The attribute sets of one PathUpdate: its adds mostly share a few (all
+ * the routes of one BGP UPDATE have the same), so each distinct message is
+ * converted, interned and packed for the store once, not once per add.
+ */
+#define ATTRS_CACHE 8
+
+struct attrs_cache {
+	struct {
+		const Cend__V1__PathAttrs *msg;
+		const struct attrs *attrs; /* a reference held here */
+		uint8_t *val;		   /* store_attrs_pack of attrs */
+		size_t vlen;
+	} e[ATTRS_CACHE];
+	size_t n, next; /* entries used, the next to replace */
+};
+
+static bool
+u32s_equal(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+static bool
+bytes_equal(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
+{
+	return a->len == b->len &&
+	       (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* Whether two messages give the same attribute set (every field that
+ * store_attrs_from_msg reads). */
+static bool
+pathattrs_equal(const Cend__V1__PathAttrs *a, const Cend__V1__PathAttrs *b)
+{
+	return a == b ||
+	       (a->origin == b->origin && a->preference == b->preference &&
+		a->weight == b->weight && a->has_med == b->has_med &&
+		a->med == b->med && a->has_local_pref == b->has_local_pref &&
+		a->local_pref == b->local_pref &&
+		a->atomic_aggregate == b->atomic_aggregate &&
+		a->aggregator_as == b->aggregator_as &&
+		a->aggregator_id == b->aggregator_id &&
+		a->originator_id == b->originator_id &&
+		u32s_equal(a->as_path, a->n_as_path, b->as_path,
+			   b->n_as_path) &&
+		u32s_equal(a->communities, a->n_communities, b->communities,
+			   b->n_communities) &&
+		u32s_equal(a->large_communities, a->n_large_communities,
+			   b->large_communities, b->n_large_communities) &&
+		u32s_equal(a->cluster_list, a->n_cluster_list, b->cluster_list,
+			   b->n_cluster_list) &&
+		bytes_equal(&a->next_hop, &b->next_hop) &&
+		bytes_equal(&a->opaque, &b->opaque));
+}
+
+/* The interned set of m and its packed form: 0, or an error about m. */
+static int
+attrs_cache_get(struct attrs_cache *c, struct attr_store *as,
+		const Cend__V1__PathAttrs *m, size_t *slot, struct cen_err *err)
+{
+	const struct attrs *a;
+	uint8_t *val;
+	size_t vlen, i;
+	int rc;
+
+	for (i = 0; i < c->n; i++) {
+		if (pathattrs_equal(c->e[i].msg, m)) {
+			*slot = i;
+			return 0;
+		}
+	}
+	rc = store_attrs_from_msg(as, m, &a, err);
+	if (rc != 0)
+		return rc;
+	rc = store_attrs_pack(a, &val, &vlen);
+	if (rc != 0) {
+		attr_unref(as, a);
+		return cen_errf(err, rc, "out of memory");
+	}
+	if (c->n < ATTRS_CACHE) {
+		i = c->n++;
+	} else {
+		i = c->next;
+		c->next = (c->next + 1) % ATTRS_CACHE;
+		attr_unref(as, c->e[i].attrs);
+		free(c->e[i].val);
+	}
+	c->e[i].msg = m;
+	c->e[i].attrs = a;
+	c->e[i].val = val;
+	c->e[i].vlen = vlen;
+	*slot = i;
+	return 0;
+}
+
+static void
+attrs_cache_fini(struct attrs_cache *c, struct attr_store *as)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		attr_unref(as, c->e[i].attrs);
+		free(c->e[i].val);
+	}
+}
+
 static int
 apply_paths(struct engine *e, struct store_txn *t,
 	    const Cend__V1__PathUpdate *u, struct cen_err *err)
 {
 	struct prefix peer = { 0 };
 	struct engine_path_in in = { 0 };
+	struct attrs_cache cache = { 0 };
 	int rc;
 
 	if (u->attachment == NULL || u->attachment[0] == '\0')
@@ -212,39 +318,38 @@ apply_paths(struct engine *e, struct store_txn *t,
 		if (engine_path_del(e, u->attachment, &peer, &p, NULL) == 0)
 			store_del_path(t, u->attachment, &peer, &p);
 	}
-	for (size_t i = 0; i < u->n_adds; i++) {
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < u->n_adds; i++) {
 		const Cend__V1__PathAdd *a = u->adds[i];
-		uint8_t *buf = NULL;
-		size_t len = 0;
+		size_t k;
 
 		rc = store_prefix_unpack(a->prefix.data, a->prefix.len,
 					 &in.prefix, err);
-		if (rc != 0)
-			return cen_err_prefix(err,
-					      "paths: adds[%zu].prefix: ", i);
-		if (a->attrs == NULL)
-			return cen_errf(err, -CEN_EINVAL,
-					"paths: adds[%zu]: attrs missing", i);
-		len = cend__v1__path_attrs__get_packed_size(a->attrs);
-		buf = malloc(len ? len : 1);
-		if (buf == NULL)
-			return cen_errf(err, -CEN_ENOMEM, "out of memory");
-		cend__v1__path_attrs__pack(a->attrs, buf);
-		rc = store_attrs_unpack(engine_attrs(e), buf, len, &in.attrs,
-					err);
-		free(buf);
-		if (rc != 0)
-			return cen_err_prefix(err,
-					      "paths: adds[%zu].attrs: ", i);
+		if (rc != 0) {
+			rc = cen_err_prefix(err,
+					    "paths: adds[%zu].prefix: ", i);
+			break;
+		}
+		if (a->attrs == NULL) {
+			rc = cen_errf(err, -CEN_EINVAL,
+				      "paths: adds[%zu]: attrs missing", i);
+			break;
+		}
+		rc = attrs_cache_get(&cache, engine_attrs(e), a->attrs, &k,
+				     err);
+		if (rc != 0) {
+			rc = cen_err_prefix(err, "paths: adds[%zu].attrs: ", i);
+			break;
+		}
+		in.attrs = cache.e[k].attrs;
 		rc = engine_path_add(e, &in, err);
 		if (rc == 0)
-			rc = store_put_path(t, u->attachment, &peer, in.node,
-					    &in.prefix, in.attrs);
-		attr_unref(engine_attrs(e), in.attrs);
-		if (rc != 0)
-			return rc;
+			rc = store_put_path_val(
+				t, u->attachment, &peer, in.node, &in.prefix,
+				cache.e[k].val, cache.e[k].vlen);
 	}
-	return 0;
+	attrs_cache_fini(&cache, engine_attrs(e));
+	return rc;
 }
 
 int

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bgp/bgp_speaker.h"
 #include "consensus/api.h"
 #include "consensus/node.h"
 #include "proto/admin.pb-c.h"
@@ -35,6 +36,8 @@ static const char usage_text[] =
 	"  --initial-cluster LIST bootstrap members: 1=HOST:PORT,2=HOST:PORT\n"
 	"                         (Raft addresses; every founding node gets\n"
 	"                         the same list; ignored once bootstrapped)\n"
+	"  --bgp-addr HOST[:PORT] run the BGP speaker there (port 179 when\n"
+	"                         left out) for the peers that name this node\n"
 	"  --join API-ADDR        join a running cluster through any member's\n"
 	"                         API (as a spare; then `cenctl member\n"
 	"                         promote`)\n"
@@ -48,6 +51,7 @@ static const char usage_text[] =
 static uv_loop_t loop;
 static struct node *node;
 static struct api *api;
+static struct bgp_speaker *speaker;
 static uv_signal_t sigterm, sigint;
 static int log_level = 2;
 
@@ -127,6 +131,9 @@ on_signal(uv_signal_t *h, int signum)
 	stopping = true;
 	logf_(2, "cend: %s: shutting down",
 	      signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	if (speaker != NULL)
+		bgp_speaker_stop(speaker);
+	speaker = NULL;
 	if (api != NULL)
 		api_stop(api);
 	api = NULL;
@@ -179,6 +186,7 @@ main(int argc, char **argv)
 		{ "api-addr", required_argument, NULL, 'a' },
 		{ "initial-cluster", required_argument, NULL, 'c' },
 		{ "join", required_argument, NULL, 'j' },
+		{ "bgp-addr", required_argument, NULL, 'b' },
 		{ "election-ms", required_argument, NULL, 'E' },
 		{ "heartbeat-ms", required_argument, NULL, 'H' },
 		{ "snapshot-threshold", required_argument, NULL, 'S' },
@@ -189,6 +197,7 @@ main(int argc, char **argv)
 	};
 	struct node_config cfg;
 	const char *apis[8];
+	const char *bgp_addr = NULL;
 	size_t napis = 0;
 	struct cen_err err = { 0 };
 	uint64_t v;
@@ -237,6 +246,9 @@ main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			break;
+		case 'b':
+			bgp_addr = optarg;
 			break;
 		case 'j':
 			snprintf(cfg.join, sizeof(cfg.join), "%s", optarg);
@@ -311,6 +323,14 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		fprintf(stderr, "cend: %s\n", err.msg);
 		return 1;
+	}
+	if (bgp_addr != NULL) {
+		rc = bgp_speaker_start(&loop, node, bgp_addr, &speaker, &err);
+		if (rc != 0) {
+			fprintf(stderr, "cend: %s\n", err.msg);
+			return 1;
+		}
+		api_set_speaker(api, speaker);
 	}
 	uv_signal_init(&loop, &sigterm);
 	uv_signal_init(&loop, &sigint);

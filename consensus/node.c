@@ -19,6 +19,7 @@
 #include "consensus/store.h"
 #include "proto/admin.pb-c.h"
 #include "proto/command.pb-c.h"
+#include "proto/pbarena.h"
 #include "proto/rpc.h"
 
 #define NODE_FORWARD_TIMEOUT_MS 10000
@@ -65,6 +66,9 @@ struct node {
 	struct proposal *queue, *queue_tail; /* not yet in an entry */
 	size_t queued_bytes;
 	size_t inflight;
+	struct raft_barrier *barrier; /* telling followers the commit index */
+	struct pbarena arena;	      /* the entry being applied, unpacked */
+	struct pbarena check;	      /* node_propose's decode check */
 	uv_timer_t flush_timer;
 	uv_timer_t announce_timer;
 	struct batch_result *unclaimed; /* result nobody took */
@@ -190,7 +194,7 @@ entry_hdr_put(void *base, size_t plen)
 }
 
 static Cend__V1__Batch *
-entry_batch(const struct raft_buffer *buf)
+entry_batch(const struct raft_buffer *buf, ProtobufCAllocator *alloc)
 {
 	const uint8_t *p = buf->base;
 	size_t plen;
@@ -201,7 +205,40 @@ entry_batch(const struct raft_buffer *buf)
 	       (size_t)p[7] << 24;
 	if (plen > buf->len - ENTRY_HDR)
 		return NULL;
-	return cend__v1__batch__unpack(NULL, plen, p + ENTRY_HDR);
+	return cend__v1__batch__unpack(alloc, plen, p + ENTRY_HDR);
+}
+
+/* Wire format of a length-delimited field (tag, varint length, bytes), so
+ * that a Batch of packed commands, or a ProposeRequest around one, is
+ * written without unpacking and repacking the commands. */
+#define BATCH_COMMANDS_TAG  0x0a /* Batch.commands: field 1, bytes */
+#define PROPOSE_COMMAND_TAG 0x0a /* ProposeRequest.command: field 1 */
+
+static size_t
+varint_size(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *
+put_field(uint8_t *w, uint8_t tag, const uint8_t *data, size_t len)
+{
+	uint64_t v = len;
+
+	*w++ = tag;
+	while (v >= 0x80) {
+		*w++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*w++ = (uint8_t)v;
+	memcpy(w, data, len);
+	return w + len;
 }
 
 /* ---- the FSM ------------------------------------------------------- */
@@ -306,7 +343,8 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	n->unclaimed = NULL;
 	if (index <= store_applied_index(n->store))
 		return 0; /* applied before this restart */
-	b = entry_batch(buf);
+	/* the batch lives in the arena until the end of the entry */
+	b = entry_batch(buf, &n->arena.alloc);
 	if (b == NULL) {
 		/* cannot happen for entries we wrote; never take the node
 		 * down over it, but say so */
@@ -317,6 +355,7 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 			 buf->len ? ((uint8_t *)buf->base)[0] : 0);
 		log_msg(n, "entry %s does not decode as a batch: skipped",
 			what);
+		pbarena_reset(&n->arena);
 		return 0;
 	}
 	res = calloc(1, sizeof(*res) + b->n_commands * sizeof(res->r[0]));
@@ -356,7 +395,7 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 			(unsigned long long)index, cen_strerror(rc));
 		abort();
 	}
-	cend__v1__batch__free_unpacked(b, NULL);
+	pbarena_reset(&n->arena);
 	n->unclaimed = res;
 	*result = res;
 	if (n->parked != NULL)
@@ -462,6 +501,44 @@ proposals_fail(struct proposal *p, int rc, const char *msg)
 static void flush_queue(struct node *n);
 
 static void
+barrier_done(struct raft_barrier *req, int status)
+{
+	struct node *n = req->data;
+
+	(void)status;
+	if (n->barrier == req)
+		n->barrier = NULL;
+	free(req);
+}
+
+/*
+ * Followers learn that an entry is committed from the next AppendEntries,
+ * and an idle leader sends one only with its next heartbeat: up to two
+ * heartbeat intervals later.  A write forwarded by a follower is answered
+ * once the follower has applied it (read your writes), so when the leader
+ * goes idle it appends a barrier (an empty entry, never applied to the
+ * FSM), whose AppendEntries carries the commit index at once.
+ */
+static void
+commit_notify(struct node *n)
+{
+	struct raft_barrier *req;
+
+	if (n->closing || n->barrier != NULL || n->queue != NULL ||
+	    n->inflight > 0 || raft_state(&n->raft) != RAFT_LEADER)
+		return;
+	req = calloc(1, sizeof(*req));
+	if (req == NULL)
+		return; /* the heartbeat will tell them */
+	req->data = n;
+	if (raft_barrier(&n->raft, req, barrier_done) != 0) {
+		free(req);
+		return;
+	}
+	n->barrier = req;
+}
+
+static void
 batch_applied(struct raft_apply *req, int status, void *result)
 {
 	struct batch_req *br = (struct batch_req *)req;
@@ -491,6 +568,8 @@ batch_applied(struct raft_apply *req, int status, void *result)
 	free(br);
 	if (n->queue != NULL && !n->closing)
 		flush_queue(n);
+	if (status == 0)
+		commit_notify(n);
 }
 
 /* Packs the queued commands (up to NODE_BATCH_MAX bytes) into one entry. */
@@ -500,10 +579,9 @@ flush_queue(struct node *n)
 	while (n->queue != NULL && n->inflight < NODE_INFLIGHT_MAX) {
 		struct batch_req *br;
 		struct raft_buffer buf;
-		Cend__V1__Batch b = CEND__V1__BATCH__INIT;
-		Cend__V1__Command **cmds;
 		struct proposal *p, *last = NULL;
-		size_t n_cmds = 0, bytes = 0, i = 0;
+		size_t n_cmds = 0, bytes = 0, plen = 0, i = 0;
+		uint8_t *w;
 		int rc;
 
 		if (raft_state(&n->raft) != RAFT_LEADER) {
@@ -520,22 +598,13 @@ flush_queue(struct node *n)
 			if (n_cmds > 0 && bytes + p->len > NODE_BATCH_MAX)
 				break;
 			bytes += p->len;
+			plen += 1 + varint_size(p->len) + p->len;
 			n_cmds++;
 			last = p;
 		}
-		cmds = calloc(n_cmds, sizeof(*cmds));
 		br = calloc(1, sizeof(*br));
-		if (cmds == NULL || br == NULL)
+		if (br == NULL)
 			abort();
-		for (p = n->queue; i < n_cmds; p = p->next, i++) {
-			cmds[i] =
-				cend__v1__command__unpack(NULL, p->len, p->cmd);
-			if (cmds[i] == NULL)
-				abort(); /* validated in node_propose */
-		}
-		b.n_commands = n_cmds;
-		b.commands = cmds;
-		size_t plen = cend__v1__batch__get_packed_size(&b);
 
 		/* raft's segment and wire formats need entry lengths that
 		 * are multiples of 8: a header carries the real length */
@@ -544,10 +613,11 @@ flush_queue(struct node *n)
 		if (buf.base == NULL)
 			abort();
 		entry_hdr_put(buf.base, plen);
-		cend__v1__batch__pack(&b, (uint8_t *)buf.base + ENTRY_HDR);
-		for (i = 0; i < n_cmds; i++)
-			cend__v1__command__free_unpacked(cmds[i], NULL);
-		free(cmds);
+		/* the packed Batch is its packed commands, each as field 1
+		 * (validated in node_propose): no need to unpack them */
+		w = (uint8_t *)buf.base + ENTRY_HDR;
+		for (p = n->queue; i < n_cmds; p = p->next, i++)
+			w = put_field(w, BATCH_COMMANDS_TAG, p->cmd, p->len);
 
 		br->node = n;
 		br->props = n->queue;
@@ -669,10 +739,11 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 
 	if (n->closing)
 		return -CEN_ESHUTDOWN;
-	c = cend__v1__command__unpack(NULL, len, cmd);
+	/* a command that does not decode would spoil its whole batch */
+	c = cend__v1__command__unpack(&n->check.alloc, len, cmd);
+	pbarena_reset(&n->check);
 	if (c == NULL)
 		return -CEN_EPROTO;
-	cend__v1__command__free_unpacked(c, NULL);
 	if (raft_state(&n->raft) == RAFT_LEADER) {
 		struct proposal *p = calloc(1, sizeof(*p));
 
@@ -696,7 +767,6 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 		return 0;
 	}
 	const char *leader = leader_api(n);
-	Cend__V1__ProposeRequest req = CEND__V1__PROPOSE_REQUEST__INIT;
 	struct forward *f;
 	uint8_t *buf;
 	size_t blen;
@@ -704,18 +774,16 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 
 	if (leader == NULL)
 		return -CEN_ENOTLEADER;
-	req.command = cend__v1__command__unpack(NULL, len, cmd);
-	blen = cend__v1__propose_request__get_packed_size(&req);
-	buf = malloc(blen ? blen : 1);
+	/* a ProposeRequest is the packed command as its field 1 */
+	blen = 1 + varint_size(len) + len;
+	buf = malloc(blen);
 	f = calloc(1, sizeof(*f));
 	if (buf == NULL || f == NULL) {
 		free(buf);
 		free(f);
-		cend__v1__command__free_unpacked(req.command, NULL);
 		return -CEN_ENOMEM;
 	}
-	cend__v1__propose_request__pack(&req, buf);
-	cend__v1__command__free_unpacked(req.command, NULL);
+	put_field(buf, PROPOSE_COMMAND_TAG, cmd, len);
 	f->cb = cb;
 	f->arg = arg;
 	f->node = n;
@@ -825,6 +893,8 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 		return cen_errf(err, -CEN_ENOMEM, "out of memory");
 	n->loop = loop;
 	n->cfg = *cfg;
+	pbarena_init(&n->arena);
+	pbarena_init(&n->check);
 	if (n->cfg.election_ms == 0)
 		n->cfg.election_ms = 1000;
 	if (n->cfg.heartbeat_ms == 0)
@@ -936,6 +1006,8 @@ closed_all(struct node *n)
 	result_free(n->unclaimed);
 	engine_free(n->engine);
 	store_close(n->store);
+	pbarena_fini(&n->arena);
+	pbarena_fini(&n->check);
 	free(n);
 	if (cb != NULL)
 		cb(arg);

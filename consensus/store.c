@@ -64,12 +64,30 @@ static const char *const db_names[DB_COUNT] = { "meta", "model", "paths",
 #define IMG_KEY_MAX	511 /* LMDB's default maximum key size */
 #define ATTRS_SCRATCH	512
 #define LOAD_CACHE_SIZE 16384 /* slots of the attribute cache; power of 2 */
+#define HEADS_SIZE	256   /* slots of the node-set cache; power of 2 */
+
+/*
+ * The nodes that may have paths under one (attachment, peer) key range: a
+ * bit per node, a superset of the truth (set by every put, never cleared by
+ * a delete).  When it holds no node but the one being written, a put needs
+ * no search for that prefix under other nodes: the common case, where one
+ * node learns an attachment's paths.  A direct-mapped cache: a slot lost
+ * to another range is recomputed when needed; everything is forgotten when
+ * a transaction is aborted (it may have deleted what comes back) and on a
+ * restore.
+ */
+struct head_nodes {
+	uint8_t key[NODE_OFF(ATT_MAX)];
+	size_t len; /* 0: slot unused */
+	uint64_t bits[4];
+};
 
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
 	uint64_t applied_index, applied_term;
 	char errmsg[256];
+	struct head_nodes heads[HEADS_SIZE];
 };
 
 struct store_txn {
@@ -285,6 +303,13 @@ store_db_size(struct store *st)
 
 /* ---- write transactions ------------------------------------------------- */
 
+static void
+heads_forget(struct store *st)
+{
+	for (size_t i = 0; i < HEADS_SIZE; i++)
+		st->heads[i].len = 0;
+}
+
 int
 store_txn_begin(struct store *st, struct store_txn **out)
 {
@@ -317,13 +342,16 @@ store_txn_commit(struct store_txn *t, uint64_t applied_index,
 		rc = write_u64(st, t->txn, KEY_TERM, applied_term);
 	if (rc != 0) {
 		mdb_txn_abort(t->txn);
+		heads_forget(st);
 		free(t);
 		return rc;
 	}
 	rc = mdb_txn_commit(t->txn); /* frees the txn either way */
 	free(t);
-	if (rc != 0)
+	if (rc != 0) {
+		heads_forget(st);
 		return mdb_fail(st, NULL, rc, "committing");
+	}
 	st->applied_index = applied_index;
 	st->applied_term = applied_term;
 	return 0;
@@ -335,6 +363,7 @@ store_txn_abort(struct store_txn *t)
 	if (t == NULL)
 		return;
 	mdb_txn_abort(t->txn);
+	heads_forget(t->st);
 	free(t);
 }
 
@@ -518,25 +547,110 @@ fail:
 static int attrs_encode(const struct attrs *a, uint8_t *scratch,
 			size_t scratch_size, uint8_t **out, size_t *len);
 
+/* The node set of the key range of key[0, head), computed if not cached;
+ * NULL if it cannot be (then the caller searches as if every node could
+ * have paths there). */
+static struct head_nodes *
+heads_get(struct store_txn *t, const uint8_t *key, size_t head)
+{
+	struct head_nodes *h;
+	MDB_cursor *c;
+	uint8_t probe[KEY_MAX];
+	int rc, n = 0;
+
+	h = &t->st->heads[XXH3_64bits(key, head) & (HEADS_SIZE - 1)];
+	if (h->len == head && memcmp(h->key, key, head) == 0)
+		return h;
+	h->len = 0;
+	memset(h->bits, 0, sizeof(h->bits));
+	if (mdb_cursor_open(t->txn, t->st->dbi[DB_PATHS], &c) != 0)
+		return NULL;
+	/* one seek per distinct node of the range */
+	memcpy(probe, key, head);
+	while (n <= 255) {
+		MDB_val k = { head + 1, probe }, d;
+		uint8_t node;
+
+		probe[head] = (uint8_t)n;
+		rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+		if (rc == MDB_NOTFOUND)
+			break;
+		if (rc != 0) {
+			mdb_cursor_close(c);
+			return NULL;
+		}
+		if (k.mv_size <= head || memcmp(k.mv_data, key, head) != 0)
+			break;
+		node = ((const uint8_t *)k.mv_data)[head];
+		h->bits[node >> 6] |= (uint64_t)1 << (node & 63);
+		n = node + 1;
+	}
+	mdb_cursor_close(c);
+	memcpy(h->key, key, head);
+	h->len = head;
+	return h;
+}
+
+static bool
+heads_only(const struct head_nodes *h, uint8_t node)
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t others = h->bits[i];
+
+		if (i == node >> 6)
+			others &= ~((uint64_t)1 << (node & 63));
+		if (others != 0)
+			return false;
+	}
+	return true;
+}
+
 int
 store_put_path(struct store_txn *t, const char *attachment,
 	       const struct prefix *peer, uint8_t node,
 	       const struct prefix *prefix, const struct attrs *attrs)
 {
-	uint8_t key[KEY_MAX], scratch[ATTRS_SCRATCH], *val;
-	MDB_val k, d;
+	uint8_t scratch[ATTRS_SCRATCH], *val;
 	size_t vlen;
+	int rc;
+
+	rc = attrs_encode(attrs, scratch, sizeof(scratch), &val, &vlen);
+	if (rc != 0)
+		return rc;
+	rc = store_put_path_val(t, attachment, peer, node, prefix, val, vlen);
+	if (val != scratch)
+		free(val);
+	return rc;
+}
+
+int
+store_put_path_val(struct store_txn *t, const char *attachment,
+		   const struct prefix *peer, uint8_t node,
+		   const struct prefix *prefix, const uint8_t *val, size_t vlen)
+{
+	uint8_t key[KEY_MAX];
+	struct head_nodes *h;
+	MDB_val k, d;
 	int klen, head, rc;
 
 	klen = key_path(key, attachment, peer, node, prefix);
 	if (klen < 0)
 		return klen;
 	head = (int)NODE_OFF(strlen(attachment));
-	rc = attrs_encode(attrs, scratch, sizeof(scratch), &val, &vlen);
-	if (rc != 0)
-		return rc;
 	k.mv_size = (size_t)klen;
 	k.mv_data = key;
+	h = heads_get(t, key, (size_t)head);
+	if (h != NULL && heads_only(h, node)) {
+		/* no other node has paths here: nothing to replace */
+		h->bits[node >> 6] |= (uint64_t)1 << (node & 63);
+		d.mv_size = vlen;
+		d.mv_data = (void *)val;
+		rc = mdb_put(t->txn, t->st->dbi[DB_PATHS], &k, &d, 0);
+		return rc != 0 ? mdb_fail(t->st, NULL, rc, "writing a path")
+			       : 0;
+	}
+	if (h != NULL)
+		h->bits[node >> 6] |= (uint64_t)1 << (node & 63);
 	rc = mdb_get(t->txn, t->st->dbi[DB_PATHS], &k, &d);
 	if (rc == MDB_NOTFOUND) {
 		/* a path of another node is replaced */
@@ -550,13 +664,11 @@ store_put_path(struct store_txn *t, const char *attachment,
 		goto out;
 	}
 	d.mv_size = vlen;
-	d.mv_data = val;
+	d.mv_data = (void *)val;
 	rc = mdb_put(t->txn, t->st->dbi[DB_PATHS], &k, &d, 0);
 	if (rc != 0)
 		rc = mdb_fail(t->st, NULL, rc, "writing a path");
 out:
-	if (val != scratch)
-		free(val);
 	return rc;
 }
 
@@ -1038,6 +1150,7 @@ store_restore(struct store *st, const uint8_t *buf, size_t len,
 	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 	if (rc != 0)
 		return mdb_fail(st, err, rc, "beginning a transaction");
+	heads_forget(st);
 	for (int i = 0; i < DB_COUNT && rc == 0; i++)
 		rc = mdb_drop(txn, st->dbi[i], 0);
 	if (rc != 0) {
@@ -1234,9 +1347,6 @@ store_attrs_unpack(struct attr_store *as, const uint8_t *buf, size_t len,
 		   const struct attrs **out, struct cen_err *err)
 {
 	Cend__V1__PathAttrs *m;
-	struct attr_lcomm *lc = NULL;
-	struct attrs a;
-	bool nomem = false;
 	int rc;
 
 	*out = NULL;
@@ -1246,11 +1356,24 @@ store_attrs_unpack(struct attr_store *as, const uint8_t *buf, size_t len,
 				"path attributes: not a valid PathAttrs "
 				"message (%zu bytes)",
 				len);
+	rc = store_attrs_from_msg(as, m, out, err);
+	cend__v1__path_attrs__free_unpacked(m, NULL);
+	return rc;
+}
+
+int
+store_attrs_from_msg(struct attr_store *as, const Cend__V1__PathAttrs *m,
+		     const struct attrs **out, struct cen_err *err)
+{
+	struct attr_lcomm *lc = NULL;
+	struct attrs a;
+	bool nomem = false;
+	int rc;
+
+	*out = NULL;
 	rc = attrs_check(m, err);
-	if (rc != 0) {
-		cend__v1__path_attrs__free_unpacked(m, NULL);
+	if (rc != 0)
 		return rc;
-	}
 	attr_init(&a);
 	a.origin = (uint8_t)m->origin;
 	a.pref = m->preference ? (uint8_t)m->preference : ATTR_PREF_DEFAULT;
@@ -1318,7 +1441,6 @@ store_attrs_unpack(struct attr_store *as, const uint8_t *buf, size_t len,
 	attr_comms_unref(as, a.clusters);
 	attr_lcomms_unref(as, a.lcomms);
 	attr_opaque_unref(as, a.opaque);
-	cend__v1__path_attrs__free_unpacked(m, NULL);
 	if (*out == NULL)
 		return cen_errf(err, -CEN_ENOMEM, "out of memory");
 	return 0;

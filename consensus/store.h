@@ -66,6 +66,12 @@ int store_put_model(struct store_txn *t, const struct model *m);
 int store_put_path(struct store_txn *t, const char *attachment,
 		   const struct prefix *peer, uint8_t node,
 		   const struct prefix *prefix, const struct attrs *attrs);
+/* The same with the attributes already packed by store_attrs_pack (val is
+ * copied): for callers that write many paths of a few attribute sets. */
+int store_put_path_val(struct store_txn *t, const char *attachment,
+		       const struct prefix *peer, uint8_t node,
+		       const struct prefix *prefix, const uint8_t *val,
+		       size_t vlen);
 int store_del_path(struct store_txn *t, const char *attachment,
 		   const struct prefix *peer, const struct prefix *prefix);
 /* Deletes every path of an attachment (peer NULL or family NONE: of every
@@ -100,6 +106,11 @@ int store_attrs_pack(const struct attrs *a, uint8_t **buf, size_t *len);
  * weight, AS path encoding) with a message naming the field. */
 int store_attrs_unpack(struct attr_store *as, const uint8_t *buf, size_t len,
 		       const struct attrs **out, struct cen_err *err);
+/* The same from an unpacked message (a command's PathAdd.attrs). */
+struct Cend__V1__PathAttrs;
+int store_attrs_from_msg(struct attr_store *as,
+			 const struct Cend__V1__PathAttrs *m,
+			 const struct attrs **out, struct cen_err *err);
 
 /* Prefixes and addresses as command.proto writes them: family (4|6), len,
  * then 4 or 16 address bytes (an address is a /32 or /128).  Returns the

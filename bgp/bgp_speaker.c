@@ -1,0 +1,1139 @@
+/*
+ * bgp_speaker.c - the BGP speaker of a cend node (bgp_speaker.h).
+ *
+ * Inbound: UPDATE -> Adj-RIB-In (per peer, prefix -> attributes) -> a
+ * pending change set flushed once per loop turn as cend.v1.PathUpdate
+ * commands (node_propose; followers forward them to the leader).
+ *
+ * Outbound: the engine reports every re-decided prefix (touch) and view
+ * change (delta) while entries are applied; the prefixes a peer's
+ * attachment may learn differently are marked dirty, and after each applied
+ * entry the dirty prefixes are looked up (engine_view_route), compared with
+ * the Adj-RIB-Out and sent as UPDATEs grouped by attribute set.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bgp/bgp_session.h"
+#include "bgp/bgp_speaker.h"
+#include "consensus/store.h"
+#include "core/hmap.h"
+#include "proto/command.pb-c.h"
+
+#define PROPOSE_MAX 20000 /* paths per proposed command */
+#define RETRY_MS    500
+
+struct rib_ent {
+	struct prefix prefix;
+	const struct attrs *attrs; /* NULL in a pending set: withdraw */
+	bool stale;		   /* graceful restart: not yet re-sent */
+};
+
+struct peer {
+	struct bgp_speaker *sp;
+	char att[MODEL_ID_MAX];
+	char table[MODEL_ID_MAX]; /* the attachment's route table */
+	struct model_peer cfg;
+	struct bgp_session *s;
+	struct hmap adj_in, adj_out;
+	struct hmap pending; /* proposals not yet sent */
+	struct hmap dirty;   /* prefixes to re-advertise */
+	bool admin_down, maxpfx_down, gr_waiting, seen;
+	uv_timer_t timer; /* max-prefix restart, GR stale time, retry */
+	char reason[256];
+	uint64_t since;
+};
+
+struct bgp_speaker {
+	uv_loop_t *loop;
+	struct node *node;
+	uv_tcp_t listener;
+	struct prefix bind;
+	uint16_t port;
+	struct attr_store st;
+	struct peer **peers;
+	size_t npeers;
+	struct node_listener listener_node;
+	uv_check_t flush;
+	uint32_t local_as;
+	uint32_t router_id;
+	bool restarting; /* no peer up yet since this node started */
+};
+
+static bool
+pfx_eq(const void *a, const void *b)
+{
+	return prefix_equal(a, b);
+}
+
+static void
+rib_put(struct attr_store *st, struct hmap *m, const struct prefix *p,
+	const struct attrs *a)
+{
+	uint64_t h = prefix_hash(p);
+	struct rib_ent *e = hmap_get(m, h, p);
+
+	if (e == NULL) {
+		e = calloc(1, sizeof(*e));
+		if (e == NULL)
+			abort();
+		e->prefix = *p;
+		if (hmap_put(m, h, &e->prefix, e, NULL) != 0)
+			abort();
+	} else if (e->attrs != NULL) {
+		attr_unref(st, e->attrs);
+	}
+	if (a != NULL)
+		attr_ref(a);
+	e->attrs = a;
+	e->stale = false;
+}
+
+static bool
+rib_del(struct attr_store *st, struct hmap *m, const struct prefix *p)
+{
+	struct rib_ent *e = hmap_del(m, prefix_hash(p), p);
+
+	if (e == NULL)
+		return false;
+	if (e->attrs != NULL)
+		attr_unref(st, e->attrs);
+	free(e);
+	return true;
+}
+
+static void
+rib_clear(struct attr_store *st, struct hmap *m)
+{
+	const void *k;
+	void *v;
+
+	for (size_t i = 0; hmap_next(m, &i, &k, &v);) {
+		struct rib_ent *e = v;
+
+		if (e->attrs != NULL)
+			attr_unref(st, e->attrs);
+		free(e);
+	}
+	hmap_fini(m);
+	hmap_init(m, pfx_eq);
+}
+
+/* ---- proposals (Adj-RIB-In to the cluster) ------------------------- */
+
+struct propose_ctx {
+	struct bgp_speaker *sp;
+	char att[MODEL_ID_MAX];
+	struct prefix peer;
+	struct prefix *prefixes;
+	size_t n;
+};
+
+static struct peer *
+peer_by_addr(struct bgp_speaker *sp, const char *att, const struct prefix *a)
+{
+	for (size_t i = 0; i < sp->npeers; i++)
+		if (prefix_equal(&sp->peers[i]->cfg.address, a) &&
+		    (att == NULL || strcmp(sp->peers[i]->att, att) == 0))
+			return sp->peers[i];
+	return NULL;
+}
+
+static void
+propose_done(int status, const char *message, uint64_t index, void *arg)
+{
+	struct propose_ctx *c = arg;
+	struct peer *p = peer_by_addr(c->sp, c->att, &c->peer);
+
+	if (status != 0 && p != NULL) {
+		/* not committed: propose the peer's current view of these
+		 * prefixes again */
+		for (size_t i = 0; i < c->n; i++) {
+			struct rib_ent *e = hmap_get(
+				&p->adj_in, prefix_hash(&c->prefixes[i]),
+				&c->prefixes[i]);
+
+			if (hmap_get(&p->pending, prefix_hash(&c->prefixes[i]),
+				     &c->prefixes[i]) == NULL)
+				rib_put(&c->sp->st, &p->pending,
+					&c->prefixes[i],
+					e != NULL ? e->attrs : NULL);
+		}
+	}
+	free(c->prefixes);
+	free(c);
+}
+
+static int
+attrs_msg(const struct attrs *a, Cend__V1__PathAttrs **out)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = store_attrs_pack(a, &buf, &len);
+
+	if (rc != 0)
+		return rc;
+	*out = cend__v1__path_attrs__unpack(NULL, len, buf);
+	free(buf);
+	return *out != NULL ? 0 : -CEN_ENOMEM;
+}
+
+/* Sends up to PROPOSE_MAX pending changes of a peer as one command. */
+static void
+propose_peer(struct bgp_speaker *sp, struct peer *p)
+{
+	Cend__V1__Command cmd = CEND__V1__COMMAND__INIT;
+	Cend__V1__PathUpdate u = CEND__V1__PATH_UPDATE__INIT;
+	size_t n =
+		p->pending.count < PROPOSE_MAX ? p->pending.count : PROPOSE_MAX;
+	Cend__V1__PathAdd *adds = calloc(n + 1, sizeof(*adds));
+	Cend__V1__PathAdd **addp = calloc(n + 1, sizeof(*addp));
+	ProtobufCBinaryData *wd = calloc(n + 1, sizeof(*wd));
+	uint8_t(*pfx)[18] = calloc(n + 1, 18);
+	uint8_t peer[18];
+	struct propose_ctx *ctx = calloc(1, sizeof(*ctx));
+	/* attribute sets repeat: convert each once */
+	const struct attrs *last = NULL;
+	Cend__V1__PathAttrs *last_msg = NULL;
+	Cend__V1__PathAttrs **msgs = calloc(n + 1, sizeof(*msgs));
+	size_t nmsgs = 0, k = 0;
+	const void *key;
+	void *val;
+	uint8_t *buf;
+	size_t len;
+
+	if (adds == NULL || addp == NULL || wd == NULL || pfx == NULL ||
+	    ctx == NULL || msgs == NULL)
+		abort();
+	ctx->sp = sp;
+	snprintf(ctx->att, sizeof(ctx->att), "%s", p->att);
+	ctx->peer = p->cfg.address;
+	ctx->prefixes = calloc(n + 1, sizeof(*ctx->prefixes));
+	if (ctx->prefixes == NULL)
+		abort();
+	for (size_t i = 0; k < n && hmap_next(&p->pending, &i, &key, &val);) {
+		struct rib_ent *e = val;
+		size_t plen = store_prefix_pack(&e->prefix, pfx[k]);
+
+		ctx->prefixes[ctx->n++] = e->prefix;
+		if (e->attrs == NULL) {
+			wd[u.n_withdraws].data = pfx[k];
+			wd[u.n_withdraws].len = plen;
+			u.n_withdraws++;
+		} else {
+			Cend__V1__PathAdd *a = &adds[u.n_adds];
+
+			if (e->attrs != last) {
+				last = e->attrs;
+				if (attrs_msg(e->attrs, &last_msg) != 0)
+					abort();
+				msgs[nmsgs++] = last_msg;
+			}
+			cend__v1__path_add__init(a);
+			a->prefix.data = pfx[k];
+			a->prefix.len = plen;
+			a->attrs = last_msg;
+			addp[u.n_adds++] = a;
+		}
+		k++;
+	}
+	u.attachment = p->att;
+	u.peer.data = peer;
+	u.peer.len = store_prefix_pack(&p->cfg.address, peer);
+	u.node = (uint32_t)node_config(sp->node)->id;
+	u.adds = addp;
+	u.withdraws = wd;
+	cmd.cmd_case = CEND__V1__COMMAND__CMD_PATHS;
+	cmd.paths = &u;
+	len = cend__v1__command__get_packed_size(&cmd);
+	buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		abort();
+	cend__v1__command__pack(&cmd, buf);
+	/* the proposed prefixes leave the pending set */
+	for (size_t i = 0; i < ctx->n; i++)
+		rib_del(&sp->st, &p->pending, &ctx->prefixes[i]);
+	if (node_propose(sp->node, buf, len, propose_done, ctx) != 0) {
+		/* no leader yet: keep them pending and retry soon */
+		propose_done(-CEN_ENOTLEADER, NULL, 0, ctx);
+	}
+	free(buf);
+	for (size_t i = 0; i < nmsgs; i++)
+		cend__v1__path_attrs__free_unpacked(msgs[i], NULL);
+	free(msgs);
+	free(adds);
+	free(addp);
+	free(wd);
+	free(pfx);
+}
+
+static void
+propose_flush(struct bgp_speaker *sp, struct peer *p)
+{
+	Cend__V1__Command cmd = CEND__V1__COMMAND__INIT;
+	Cend__V1__PeerFlush f = CEND__V1__PEER_FLUSH__INIT;
+	uint8_t peer[18], buf[256];
+	size_t len;
+
+	rib_clear(&sp->st, &p->pending);
+	f.attachment = p->att;
+	f.peer.data = peer;
+	f.peer.len = store_prefix_pack(&p->cfg.address, peer);
+	cmd.cmd_case = CEND__V1__COMMAND__CMD_FLUSH;
+	cmd.flush = &f;
+	len = cend__v1__command__get_packed_size(&cmd);
+	if (len > sizeof(buf))
+		return;
+	cend__v1__command__pack(&cmd, buf);
+	node_propose(sp->node, buf, len, NULL, NULL);
+}
+
+/* ---- advertisements (engine to Adj-RIB-Out) ------------------------ */
+
+/* The attributes we send for what the attachment learned: our AS in front,
+ * our address as next hop, nothing that must not leave the AS. */
+static const struct attrs *
+export_attrs(struct bgp_speaker *sp, struct peer *p, const struct attrs *in,
+	     const struct prefix *pfx)
+{
+	struct attrs a = *in;
+	const struct attr_aspath *ap;
+	const struct attrs *out;
+	const struct prefix *local = bgp_session_local_addr(p->s);
+	uint32_t as = sp->local_as;
+
+	/* eBGP: the peer must not get its own routes back */
+	if (in->aspath != NULL) {
+		uint32_t flat[256];
+		uint32_t n = attr_aspath_flat(in->aspath, flat, 256);
+
+		for (uint32_t i = 0; i < n && i < 256; i++)
+			if (flat[i] == p->cfg.asn)
+				return NULL;
+	}
+	ap = attr_aspath_prepend(&sp->st, in->aspath, &as, 1);
+	a.aspath = ap;
+	a.flags &= ~(ATTR_F_MED | ATTR_F_LOCALPREF | ATTR_F_ORIGINATOR);
+	a.med = a.localpref = a.originator_id = 0;
+	a.clusters = NULL;
+	a.pref = ATTR_PREF_DEFAULT;
+	a.weight = 1;
+	if (pfx->family == local->family) {
+		a.nexthop = *local;
+	} else if (pfx->family == PREFIX_AF_INET6 &&
+		   local->family == PREFIX_AF_INET) {
+		/* IPv6 over an IPv4 session: the IPv4-mapped address */
+		uint8_t v6[16] = { 0 };
+
+		v6[10] = v6[11] = 0xff;
+		memcpy(v6 + 12, local->addr.v4, 4);
+		prefix_from_v6(&a.nexthop, v6, 128);
+	} else {
+		attr_aspath_unref(&sp->st, ap);
+		return NULL;
+	}
+	/* parts of `in` belong to the engine's store: intern them here */
+	const struct attr_comms *c =
+		in->comms
+			? attr_comms_intern(&sp->st, in->comms->v, in->comms->n)
+			: NULL;
+	const struct attr_lcomms *lc =
+		in->lcomms ? attr_lcomms_intern(&sp->st, in->lcomms->v,
+						in->lcomms->n)
+			   : NULL;
+	const struct attr_opaque *op =
+		in->opaque ? attr_opaque_intern(&sp->st, in->opaque->bytes,
+						in->opaque->len)
+			   : NULL;
+
+	a.comms = c;
+	a.lcomms = lc;
+	a.opaque = op;
+	out = attr_intern(&sp->st, &a);
+	attr_aspath_unref(&sp->st, ap);
+	if (c != NULL)
+		attr_comms_unref(&sp->st, c);
+	if (lc != NULL)
+		attr_lcomms_unref(&sp->st, lc);
+	if (op != NULL)
+		attr_opaque_unref(&sp->st, op);
+	return out;
+}
+
+struct adv {
+	struct prefix prefix;
+	const struct attrs *attrs; /* NULL: withdraw */
+};
+
+static int
+adv_cmp(const void *x, const void *y)
+{
+	const struct adv *a = x, *b = y;
+
+	if (a->attrs != b->attrs)
+		return (uintptr_t)a->attrs < (uintptr_t)b->attrs ? -1 : 1;
+	return (int)a->prefix.family - (int)b->prefix.family;
+}
+
+static void
+send_wbuf(struct peer *p, struct wbuf *w)
+{
+	if (w->len > 0 && wbuf_status(w) == 0)
+		bgp_session_send(p->s, w->data, w->len);
+	wbuf_reset(w);
+}
+
+/* Sends a sorted run of advertisements of one attribute set (or
+ * withdrawals) of one family. */
+static void
+send_run(struct peer *p, const struct adv *v, size_t n)
+{
+	const struct bgp_opts *o = bgp_session_opts(p->s);
+	int aid = bgp_afi_of_family(v[0].prefix.family);
+	struct prefix *pf = malloc(n * sizeof(*pf));
+	struct wbuf w;
+	size_t done = 0;
+
+	if (pf == NULL || aid < 0 || !(o->aids & BGP_AID_BIT(aid))) {
+		free(pf);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		pf[i] = v[i].prefix;
+	wbuf_init(&w);
+	while (done < n) {
+		int k = v[0].attrs != NULL
+				? bgp_update_build_reach(&w, o, aid, v[0].attrs,
+							 NULL, pf + done,
+							 n - done)
+				: bgp_update_build_withdraw(
+					  &w, o, aid, pf + done, n - done);
+
+		if (k <= 0)
+			break;
+		done += (size_t)k;
+		if (w.len > 256 * 1024)
+			send_wbuf(p, &w);
+	}
+	send_wbuf(p, &w);
+	wbuf_free(&w);
+	free(pf);
+}
+
+static void
+advertise_dirty(struct bgp_speaker *sp, struct peer *p)
+{
+	struct engine *e = node_engine(sp->node);
+	struct adv *v;
+	size_t n = 0, cap = p->dirty.count;
+	const void *k;
+	void *val;
+
+	if (cap == 0 || p->s == NULL ||
+	    bgp_session_state(p->s) != BGP_ST_ESTABLISHED)
+		return;
+	v = calloc(cap, sizeof(*v));
+	if (v == NULL)
+		abort();
+	for (size_t i = 0; hmap_next(&p->dirty, &i, &k, &val);) {
+		struct rib_ent *d = val;
+		const char *src = NULL;
+		const struct attrs *learned =
+			engine_view_route(e, p->att, &d->prefix, &src);
+		const struct attrs *out = NULL;
+		struct rib_ent *cur = hmap_get(
+			&p->adj_out, prefix_hash(&d->prefix), &d->prefix);
+
+		if (learned != NULL) {
+			out = export_attrs(sp, p, learned, &d->prefix);
+			attr_unref(engine_attrs(e), learned);
+		}
+		if ((cur == NULL && out == NULL) ||
+		    (cur != NULL && cur->attrs == out)) {
+			if (out != NULL)
+				attr_unref(&sp->st, out);
+			continue;
+		}
+		if (out == NULL)
+			rib_del(&sp->st, &p->adj_out, &d->prefix);
+		else
+			rib_put(&sp->st, &p->adj_out, &d->prefix, out);
+		v[n].prefix = d->prefix;
+		v[n].attrs = out; /* adj_out holds a reference too */
+		if (out != NULL)
+			attr_unref(&sp->st, out);
+		n++;
+	}
+	rib_clear(&sp->st, &p->dirty);
+	qsort(v, n, sizeof(*v), adv_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && v[j].attrs == v[i].attrs &&
+		       v[j].prefix.family == v[i].prefix.family)
+			j++;
+		send_run(p, v + i, j - i);
+		i = j;
+	}
+	free(v);
+}
+
+static void
+mark_dirty(struct peer *p, const struct prefix *pfx)
+{
+	uint64_t h = prefix_hash(pfx);
+
+	if (hmap_get(&p->dirty, h, pfx) == NULL)
+		rib_put(&p->sp->st, &p->dirty, pfx, NULL);
+}
+
+static int
+initial_cb(const struct engine_route *r, void *arg)
+{
+	struct peer *p = arg;
+
+	if (r->state == ENGINE_STATE_ACTIVE)
+		mark_dirty(p, &r->prefix);
+	return 0;
+}
+
+static void
+send_eor(struct peer *p)
+{
+	const struct bgp_opts *o = bgp_session_opts(p->s);
+	struct wbuf w;
+
+	wbuf_init(&w);
+	for (int aid = 0; aid < BGP_AID_MAX; aid++)
+		if (o->aids & BGP_AID_BIT(aid))
+			bgp_msg_eor_build(&w, aid);
+	send_wbuf(p, &w);
+	wbuf_free(&w);
+}
+
+/* ---- node listener ------------------------------------------------- */
+
+static void
+on_touch(const char *region, const char *table, const struct prefix *pfx,
+	 void *arg)
+{
+	struct bgp_speaker *sp = arg;
+
+	for (size_t i = 0; i < sp->npeers; i++) {
+		struct peer *p = sp->peers[i];
+
+		if (p->s != NULL &&
+		    bgp_session_state(p->s) == BGP_ST_ESTABLISHED &&
+		    strcmp(p->table, table) == 0)
+			mark_dirty(p, pfx);
+	}
+}
+
+static void
+on_delta(const struct engine_delta *d, uint64_t index, void *arg)
+{
+	struct bgp_speaker *sp = arg;
+
+	if (d->view == NULL)
+		return; /* table changes arrive as touches */
+	for (size_t i = 0; i < sp->npeers; i++) {
+		struct peer *p = sp->peers[i];
+
+		if (strcmp(p->att, d->view) == 0 && p->s != NULL &&
+		    bgp_session_state(p->s) == BGP_ST_ESTABLISHED)
+			mark_dirty(p, &d->prefix);
+	}
+}
+
+static void reconcile_peers(struct bgp_speaker *sp);
+
+static void
+on_applied(uint64_t index, void *arg)
+{
+	struct bgp_speaker *sp = arg;
+
+	reconcile_peers(sp);
+	for (size_t i = 0; i < sp->npeers; i++)
+		advertise_dirty(sp, sp->peers[i]);
+}
+
+/* Once per loop turn: what the sessions received goes to the cluster. */
+static void
+flush_cb(uv_check_t *h)
+{
+	struct bgp_speaker *sp = h->data;
+
+	for (size_t i = 0; i < sp->npeers; i++) {
+		struct peer *p = sp->peers[i];
+
+		while (p->pending.count > 0) {
+			size_t before = p->pending.count;
+
+			propose_peer(sp, p);
+			if (p->pending.count >= before)
+				break; /* no leader: retried on the timer */
+		}
+	}
+}
+
+/* ---- session callbacks --------------------------------------------- */
+
+static void
+established(struct bgp_session *s, void *arg)
+{
+	struct peer *p = arg;
+	struct bgp_speaker *sp = p->sp;
+
+	p->since = uv_now(sp->loop);
+	p->reason[0] = '\0';
+	sp->restarting = false;
+	if (p->gr_waiting) {
+		/* graceful restart: what the peer does not send again before
+		 * its End-of-RIB is withdrawn then */
+		const void *k;
+		void *v;
+
+		uv_timer_stop(&p->timer);
+		for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);)
+			((struct rib_ent *)v)->stale = true;
+	}
+	rib_clear(&sp->st, &p->adj_out);
+	engine_view_list(node_engine(sp->node), p->att, NULL, initial_cb, p);
+	advertise_dirty(sp, p);
+	send_eor(p);
+}
+
+static void
+withdraw_stale(struct bgp_speaker *sp, struct peer *p)
+{
+	const void *k;
+	void *v;
+	struct prefix *gone = calloc(p->adj_in.count + 1, sizeof(*gone));
+	size_t n = 0;
+
+	if (gone == NULL)
+		abort();
+	for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);)
+		if (((struct rib_ent *)v)->stale)
+			gone[n++] = ((struct rib_ent *)v)->prefix;
+	for (size_t i = 0; i < n; i++) {
+		rib_del(&sp->st, &p->adj_in, &gone[i]);
+		rib_put(&sp->st, &p->pending, &gone[i], NULL);
+	}
+	free(gone);
+	p->gr_waiting = false;
+}
+
+static void maxpfx_timer_cb(uv_timer_t *t);
+
+static void
+update(struct bgp_session *s, const struct bgp_update *u, void *arg)
+{
+	struct peer *p = arg;
+	struct bgp_speaker *sp = p->sp;
+	struct bgp_nlri_iter it;
+	struct prefix pfx;
+
+	if (u->eor) {
+		if (p->gr_waiting)
+			withdraw_stale(sp, p);
+		return;
+	}
+	for (uint8_t i = 0; i < u->nwithdrawn; i++) {
+		bgp_afi_iter_init(&it, &u->withdrawn[i]);
+		while (bgp_afi_iter_next(&it, &pfx))
+			if (rib_del(&sp->st, &p->adj_in, &pfx))
+				rib_put(&sp->st, &p->pending, &pfx, NULL);
+	}
+	for (uint8_t i = 0; i < u->nreach; i++) {
+		const struct attrs *a = u->reach[i].attrs;
+		bool loop = false;
+
+		if (a->aspath != NULL) {
+			uint32_t flat[256];
+			uint32_t n = attr_aspath_flat(a->aspath, flat, 256);
+
+			for (uint32_t j = 0; j < n && j < 256; j++)
+				loop |= flat[j] == sp->local_as;
+		}
+		bgp_afi_iter_init(&it, &u->reach[i].nlri);
+		while (bgp_afi_iter_next(&it, &pfx)) {
+			if (loop) {
+				/* our own AS in the path: not usable */
+				if (rib_del(&sp->st, &p->adj_in, &pfx))
+					rib_put(&sp->st, &p->pending, &pfx,
+						NULL);
+				continue;
+			}
+			rib_put(&sp->st, &p->adj_in, &pfx, a);
+			rib_put(&sp->st, &p->pending, &pfx, a);
+		}
+	}
+	if (p->cfg.route_quota > 0 && p->adj_in.count > p->cfg.route_quota) {
+		char why[160];
+
+		snprintf(why, sizeof(why),
+			 "maximum prefixes reached: %zu received, quota %u",
+			 p->adj_in.count, p->cfg.route_quota);
+		p->maxpfx_down = true;
+		bgp_session_stop(p->s, BGP_CEASE_MAX_PREFIX, why);
+		snprintf(p->reason, sizeof(p->reason), "%s", why);
+		uv_timer_start(&p->timer, maxpfx_timer_cb,
+			       BGP_MAXPFX_RESTART_MS, 0);
+	}
+}
+
+static void
+refresh(struct bgp_session *s, int aid, void *arg)
+{
+	struct peer *p = arg;
+
+	/* send the whole Adj-RIB-Out again */
+	rib_clear(&p->sp->st, &p->adj_out);
+	engine_view_list(node_engine(p->sp->node), p->att, NULL, initial_cb, p);
+	advertise_dirty(p->sp, p);
+	send_eor(p);
+}
+
+static void
+gr_timer_cb(uv_timer_t *t)
+{
+	struct peer *p = t->data;
+
+	if (p->gr_waiting) {
+		p->gr_waiting = false;
+		rib_clear(&p->sp->st, &p->adj_in);
+		propose_flush(p->sp, p);
+	}
+}
+
+static void
+down(struct bgp_session *s, const char *why, bool was_up, void *arg)
+{
+	struct peer *p = arg;
+	struct bgp_speaker *sp = p->sp;
+	const struct bgp_caps *pc = bgp_session_peer_caps(s);
+
+	if (!p->maxpfx_down)
+		snprintf(p->reason, sizeof(p->reason), "%s", why);
+	p->since = uv_now(sp->loop);
+	rib_clear(&sp->st, &p->adj_out);
+	rib_clear(&sp->st, &p->dirty);
+	if (!was_up && !p->gr_waiting)
+		return;
+	if (was_up && pc->gr && pc->gr_time > 0 && !p->maxpfx_down &&
+	    !p->admin_down && strncmp(why, "NOTIFICATION", 12) != 0) {
+		/* graceful restart helper: keep its routes for a while */
+		p->gr_waiting = true;
+		uv_timer_start(&p->timer, gr_timer_cb, pc->gr_time * 1000ull,
+			       0);
+		return;
+	}
+	p->gr_waiting = false;
+	rib_clear(&sp->st, &p->adj_in);
+	propose_flush(sp, p);
+}
+
+static void
+maxpfx_timer_cb(uv_timer_t *t)
+{
+	struct peer *p = t->data;
+
+	p->maxpfx_down = false;
+	if (!p->admin_down)
+		bgp_session_start(p->s);
+}
+
+/* ---- peers from the model ------------------------------------------ */
+
+static struct peer *
+peer_new(struct bgp_speaker *sp, const struct model_attachment *a,
+	 const struct model_peer *mp, const char *table)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	struct bgp_session_cfg cfg;
+	static const struct bgp_session_cbs cbs_tmpl = {
+		.established = established,
+		.update = update,
+		.refresh = refresh,
+		.down = down,
+	};
+	struct bgp_session_cbs cbs = cbs_tmpl;
+
+	if (p == NULL)
+		abort();
+	p->sp = sp;
+	snprintf(p->att, sizeof(p->att), "%s", a->id);
+	snprintf(p->table, sizeof(p->table), "%s", table);
+	p->cfg = *mp;
+	hmap_init(&p->adj_in, pfx_eq);
+	hmap_init(&p->adj_out, pfx_eq);
+	hmap_init(&p->pending, pfx_eq);
+	hmap_init(&p->dirty, pfx_eq);
+	uv_timer_init(sp->loop, &p->timer);
+	p->timer.data = p;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.peer = *mp;
+	cfg.local_as = sp->local_as;
+	cfg.router_id = sp->router_id;
+	cfg.local_addr = sp->bind;
+	cfg.gr_time = BGP_GR_TIME;
+	cfg.restarting = sp->restarting;
+	cbs.arg = p;
+	p->s = bgp_session_new(sp->loop, &cfg, &cbs, &sp->st);
+	if (p->s == NULL)
+		abort();
+	bgp_session_set_user(p->s, p);
+	p->since = uv_now(sp->loop);
+	bgp_session_start(p->s);
+	return p;
+}
+
+static void
+peer_timer_closed(uv_handle_t *h)
+{
+	struct peer *p = h->data;
+
+	free(p);
+}
+
+static void
+peer_free(struct bgp_speaker *sp, struct peer *p, bool flush)
+{
+	bgp_session_stop(p->s, BGP_CEASE_PEER_DECONF, "peer removed");
+	bgp_session_free(p->s);
+	if (flush && p->adj_in.count > 0)
+		propose_flush(sp, p);
+	rib_clear(&sp->st, &p->adj_in);
+	rib_clear(&sp->st, &p->adj_out);
+	rib_clear(&sp->st, &p->pending);
+	rib_clear(&sp->st, &p->dirty);
+	hmap_fini(&p->adj_in);
+	hmap_fini(&p->adj_out);
+	hmap_fini(&p->pending);
+	hmap_fini(&p->dirty);
+	uv_close((uv_handle_t *)&p->timer, peer_timer_closed);
+}
+
+static bool
+holds(const struct model_peer *mp, uint64_t id)
+{
+	if (mp->nnodes == 0)
+		return true;
+	for (uint8_t i = 0; i < mp->nnodes; i++)
+		if (mp->nodes[i] == id)
+			return true;
+	return false;
+}
+
+static bool
+peer_same(const struct model_peer *a, const struct model_peer *b)
+{
+	struct model_peer x = *a, y = *b;
+
+	x.line = y.line = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* Starts, stops and restarts sessions to follow the applied model. */
+static void
+reconcile_peers(struct bgp_speaker *sp)
+{
+	const struct model *m = engine_model(node_engine(sp->node));
+	uint64_t me = node_config(sp->node)->id;
+
+	if (m->has_cen)
+		sp->local_as = m->cen.asn;
+	for (size_t i = 0; i < sp->npeers; i++)
+		sp->peers[i]->seen = false;
+	for (size_t i = 0; i < m->nattachments; i++) {
+		const struct model_attachment *a = &m->attachments[i];
+		const struct model_table *t =
+			a->route_table[0] ? model_find_table(m, a->route_table)
+					  : model_system_table(m, a->region);
+
+		for (uint8_t k = 0; k < a->npeers; k++) {
+			const struct model_peer *mp = &a->peers[k];
+			struct peer *p = peer_by_addr(sp, a->id, &mp->address);
+
+			if (!holds(mp, me))
+				continue;
+			if (p != NULL && !peer_same(&p->cfg, mp)) {
+				/* changed: restart it */
+				for (size_t j = 0; j < sp->npeers; j++)
+					if (sp->peers[j] == p)
+						sp->peers[j] =
+							sp->peers[--sp->npeers];
+				peer_free(sp, p, true);
+				p = NULL;
+			}
+			if (p == NULL) {
+				struct peer **nv =
+					realloc(sp->peers,
+						(sp->npeers + 1) * sizeof(*nv));
+
+				if (nv == NULL)
+					abort();
+				sp->peers = nv;
+				p = peer_new(sp, a, mp, t ? t->id : "");
+				sp->peers[sp->npeers++] = p;
+			}
+			snprintf(p->table, sizeof(p->table), "%s",
+				 t ? t->id : "");
+			p->seen = true;
+		}
+	}
+	for (size_t i = 0; i < sp->npeers;) {
+		struct peer *p = sp->peers[i];
+
+		if (p->seen) {
+			i++;
+			continue;
+		}
+		sp->peers[i] = sp->peers[--sp->npeers];
+		peer_free(sp, p, true);
+	}
+	/* inbound connections from peers with a key are signed too */
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)&sp->listener, &fd) == 0)
+		for (size_t i = 0; i < sp->npeers; i++)
+			if (sp->peers[i]->cfg.md5_key[0] != '\0')
+				bgp_md5_set(fd, &sp->peers[i]->cfg.address,
+					    sp->peers[i]->cfg.md5_key);
+}
+
+/* ---- listening ----------------------------------------------------- */
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct bgp_speaker *sp = server->data;
+	uv_tcp_t *c;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	struct prefix addr = { 0 };
+	struct peer *p;
+
+	if (status != 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || uv_tcp_init(sp->loop, c) != 0) {
+		free(c);
+		return;
+	}
+	if (uv_accept(server, (uv_stream_t *)c) != 0 ||
+	    uv_tcp_getpeername(c, (struct sockaddr *)&ss, &len) != 0) {
+		c->data = NULL;
+		uv_close((uv_handle_t *)c, (uv_close_cb)free);
+		return;
+	}
+	if (ss.ss_family == AF_INET)
+		prefix_from_v4(
+			&addr,
+			ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr),
+			32);
+	else
+		prefix_from_v6(&addr,
+			       ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr,
+			       128);
+	p = peer_by_addr(sp, NULL, &addr);
+	if (p == NULL || p->admin_down || p->maxpfx_down) {
+		/* not a peer of this node, or held down: refuse */
+		uv_close((uv_handle_t *)c, (uv_close_cb)free);
+		return;
+	}
+	bgp_session_accept(p->s, c);
+}
+
+static int
+parse_addr(const char *s, struct prefix *a, uint16_t *port, struct cen_err *err)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	unsigned long pt = 179;
+
+	if (colon != NULL && strchr(s, ':') == colon) {
+		char *end;
+
+		if ((size_t)(colon - s) >= sizeof(host))
+			return cen_errf(err, -CEN_EINVAL,
+					"--bgp-addr %s: bad "
+					"address",
+					s);
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		pt = strtoul(colon + 1, &end, 10);
+		if (*end != '\0' || pt == 0 || pt > 65535)
+			return cen_errf(err, -CEN_EINVAL,
+					"--bgp-addr %s: port out of range "
+					"1..65535",
+					s);
+	} else {
+		snprintf(host, sizeof(host), "%s", s);
+	}
+	if (prefix_parse_addr(a, host) != 0 || a->family != PREFIX_AF_INET)
+		return cen_errf(err, -CEN_EINVAL,
+				"--bgp-addr %s: expected IPv4 HOST[:PORT]", s);
+	*port = (uint16_t)pt;
+	return 0;
+}
+
+int
+bgp_speaker_start(uv_loop_t *loop, struct node *node, const char *addr,
+		  struct bgp_speaker **out, struct cen_err *err)
+{
+	struct bgp_speaker *sp = calloc(1, sizeof(*sp));
+	struct sockaddr_in sin;
+	int rc;
+
+	if (sp == NULL)
+		return cen_errf(err, -CEN_ENOMEM, "out of memory");
+	rc = parse_addr(addr, &sp->bind, &sp->port, err);
+	if (rc != 0) {
+		free(sp);
+		return rc;
+	}
+	sp->loop = loop;
+	sp->node = node;
+	sp->local_as = MODEL_ASN_DEFAULT;
+	sp->router_id = prefix_v4(&sp->bind);
+	if (sp->router_id == 0)
+		sp->router_id = (uint32_t)node_config(node)->id;
+	sp->restarting = true;
+	attr_store_init(&sp->st);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(sp->port);
+	memcpy(&sin.sin_addr, sp->bind.addr.v4, 4);
+	uv_tcp_init(loop, &sp->listener);
+	sp->listener.data = sp;
+	rc = uv_tcp_bind(&sp->listener, (struct sockaddr *)&sin, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&sp->listener, 128,
+			       on_connection);
+	if (rc != 0) {
+		cen_errf(err, -CEN_EIO, "BGP listen on %s: %s", addr,
+			 uv_strerror(rc));
+		uv_close((uv_handle_t *)&sp->listener, NULL);
+		/* the handle closes on the next loop turn; sp leaks with it
+		 * only on this fatal start-up error */
+		return -CEN_EIO;
+	}
+	uv_check_init(loop, &sp->flush);
+	sp->flush.data = sp;
+	uv_check_start(&sp->flush, flush_cb);
+	sp->listener_node.touch = on_touch;
+	sp->listener_node.delta = on_delta;
+	sp->listener_node.applied = on_applied;
+	sp->listener_node.arg = sp;
+	node_listen(node, &sp->listener_node);
+	reconcile_peers(sp);
+	*out = sp;
+	return 0;
+}
+
+void
+bgp_speaker_stop(struct bgp_speaker *sp)
+{
+	node_unlisten(sp->node, &sp->listener_node);
+	for (size_t i = 0; i < sp->npeers; i++)
+		peer_free(sp, sp->peers[i], false);
+	free(sp->peers);
+	sp->peers = NULL;
+	sp->npeers = 0;
+	uv_check_stop(&sp->flush);
+	uv_close((uv_handle_t *)&sp->flush, NULL);
+	uv_close((uv_handle_t *)&sp->listener, NULL);
+	/* sp itself stays until exit: handles may still reference it */
+}
+
+size_t
+bgp_speaker_peers(struct bgp_speaker *sp, struct bgp_peer_info *out, size_t max)
+{
+	size_t n = 0;
+	uint64_t now = uv_now(sp->loop);
+
+	for (size_t i = 0; i < sp->npeers && n < max; i++) {
+		struct peer *p = sp->peers[i];
+		struct bgp_peer_info *o = &out[n++];
+
+		memset(o, 0, sizeof(*o));
+		snprintf(o->attachment, sizeof(o->attachment), "%s", p->att);
+		o->address = p->cfg.address;
+		o->asn = p->cfg.asn;
+		o->state = p->admin_down ? "Idle (Admin)"
+			   : p->maxpfx_down
+				   ? "Idle (PfxCt)"
+				   : bgp_state_str(bgp_session_state(p->s));
+		o->msgs_in = bgp_session_msgs_in(p->s);
+		o->msgs_out = bgp_session_msgs_out(p->s);
+		o->since_ms = now - p->since;
+		o->received = (uint32_t)p->adj_in.count;
+		o->advertised = (uint32_t)p->adj_out.count;
+		o->quota = p->cfg.route_quota;
+		o->admin_down = p->admin_down;
+		snprintf(o->reason, sizeof(o->reason), "%s",
+			 p->reason[0] ? p->reason
+				      : bgp_session_last_error(p->s));
+	}
+	return n;
+}
+
+int
+bgp_speaker_reset(struct bgp_speaker *sp, const struct prefix *addr)
+{
+	struct peer *p = peer_by_addr(sp, NULL, addr);
+
+	if (p == NULL)
+		return -CEN_ENOENT;
+	bgp_session_stop(p->s, BGP_CEASE_ADMIN_RESET, "reset by operator");
+	p->maxpfx_down = false;
+	uv_timer_stop(&p->timer);
+	if (!p->admin_down)
+		bgp_session_start(p->s);
+	return 0;
+}
+
+int
+bgp_speaker_enable(struct bgp_speaker *sp, const struct prefix *addr,
+		   bool enable)
+{
+	struct peer *p = peer_by_addr(sp, NULL, addr);
+
+	if (p == NULL)
+		return -CEN_ENOENT;
+	p->admin_down = !enable;
+	if (enable) {
+		snprintf(p->reason, sizeof(p->reason), "%s", "");
+		bgp_session_start(p->s);
+	} else {
+		bgp_session_stop(p->s, BGP_CEASE_ADMIN_SHUTDOWN,
+				 "disabled by operator");
+		snprintf(p->reason, sizeof(p->reason), "disabled by operator");
+	}
+	return 0;
+}
+
+int
+bgp_speaker_adj(struct bgp_speaker *sp, const struct prefix *addr, bool in,
+		bgp_rib_cb cb, void *arg)
+{
+	struct peer *p = peer_by_addr(sp, NULL, addr);
+	const void *k;
+	void *v;
+
+	if (p == NULL)
+		return -CEN_ENOENT;
+	for (size_t i = 0;
+	     hmap_next(in ? &p->adj_in : &p->adj_out, &i, &k, &v);) {
+		struct rib_ent *e = v;
+		int rc = cb(&e->prefix, e->attrs, arg);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
