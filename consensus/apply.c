@@ -321,7 +321,7 @@ apply_paths(struct engine *e, struct store_txn *t,
 	rc = 0;
 	for (size_t i = 0; rc == 0 && i < u->n_adds; i++) {
 		const Cend__V1__PathAdd *a = u->adds[i];
-		size_t k;
+		size_t k = 0;
 
 		rc = store_prefix_unpack(a->prefix.data, a->prefix.len,
 					 &in.prefix, err);
