@@ -150,6 +150,8 @@ static const struct command commands[] = {
 	{ "fib", cenctl_fib },
 	{ "apply", cenctl_apply },
 	{ "watch", cenctl_watch },
+	{ "bgp", cenctl_bgp },
+	{ "peer", cenctl_peer },
 	{ "simulate", cenctl_simulate },
 	{ "version", version },
 };

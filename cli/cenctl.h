@@ -85,6 +85,10 @@ int cenctl_member(struct cenctl *ctl, int argc, char **argv);
 int cenctl_endpoint(struct cenctl *ctl, int argc, char **argv);
 int cenctl_leader(struct cenctl *ctl, int argc, char **argv);
 
+/* bgp.c: bgp summary; peer list|show|reset|enable|disable|adj-in|adj-out */
+int cenctl_bgp(struct cenctl *ctl, int argc, char **argv);
+int cenctl_peer(struct cenctl *ctl, int argc, char **argv);
+
 /* snapshot.c: snapshot save|restore|status */
 int cenctl_snapshot(struct cenctl *ctl, int argc, char **argv);
 

@@ -22,6 +22,7 @@
 
 #include "hmap.h"
 #include "prefix.h"
+#include "slab.h"
 
 enum {
 	ATTR_ORIGIN_IGP = 0,
@@ -107,9 +108,19 @@ struct attrs {
 	const struct attr_opaque *opaque;  /* NULL: none */
 };
 
+/* A chained hash table of interned objects (private to attr.c).  Each
+ * object is preceded by a small header that links it into its bucket, so
+ * that an object costs one bucket pointer besides itself. */
+struct attr_table {
+	void **buckets; /* mask + 1 chains; NULL while empty */
+	size_t mask;
+	size_t count; /* objects in the table */
+};
+
 struct attr_store {
-	struct hmap sets, aspaths, comms, lcomms, opaques;
-	size_t bytes; /* memory held by interned objects */
+	struct attr_table sets, aspaths, comms, lcomms, opaques;
+	struct slab set_mem; /* the sets themselves, with their headers */
+	size_t bytes;	     /* memory held by interned objects */
 };
 
 /* attr.c */

@@ -1094,6 +1094,23 @@ check_id(struct vctx *v, int line, const char *obj, const char *kind,
 	}
 }
 
+/* A dangling reference to an object the previous model had (prev_obj, NULL
+ * otherwise): the object is being deleted while this one still names it.
+ * Reports that (CEN_EINUSE) and returns true; false when it never existed,
+ * for the caller's "does not exist". */
+static bool
+ref_in_use(struct vctx *v, int line, const char *obj, const char *field,
+	   const char *id, const char *kind, const void *prev_obj)
+{
+	if (prev_obj == NULL)
+		return false;
+	verr(v, -CEN_EINUSE, line, obj,
+	     "%s %.63s is still in use here: remove this reference before "
+	     "deleting the %s",
+	     field, id, kind);
+	return true;
+}
+
 /* A reference to a region: set and existing. */
 static const struct model_region *
 check_region_ref(struct vctx *v, int line, const char *obj, const char *field,
@@ -1107,7 +1124,9 @@ check_region_ref(struct vctx *v, int line, const char *obj, const char *field,
 		return NULL;
 	}
 	r = v_region(v, id);
-	if (r == NULL)
+	if (r == NULL &&
+	    !ref_in_use(v, line, obj, field, id, "region",
+			v->prev ? model_find_region(v->prev, id) : NULL))
 		verr(v, -CEN_ENOENT, line, obj,
 		     "%s %.63s does not exist; create the region or name an "
 		     "existing one",
@@ -1123,10 +1142,12 @@ check_table_ref(struct vctx *v, int line, const char *obj, const char *field,
 	const struct model_table *t = v_table(v, id);
 
 	if (t == NULL) {
-		verr(v, -CEN_ENOENT, line, obj,
-		     "%s %.63s does not exist; create the route table or name "
-		     "an existing one",
-		     field, id);
+		if (!ref_in_use(v, line, obj, field, id, "route table",
+				v->prev ? model_find_table(v->prev, id) : NULL))
+			verr(v, -CEN_ENOENT, line, obj,
+			     "%s %.63s does not exist; create the route table "
+			     "or name an existing one",
+			     field, id);
 		return NULL;
 	}
 	if (region != NULL && !id_eq(t->region, region)) {
@@ -1219,6 +1240,20 @@ check_regions(struct vctx *v)
 			     v->sys_count[i], m->tables[v->sys_first[i]].id,
 			     m->tables[v->sys_second[i]].id,
 			     v->sys_count[i] > 2 ? ", ..." : "");
+		else if (v->prev != NULL) {
+			/* the engine keeps other regions' routes in the
+			 * system table: it is fixed when the region is made */
+			const struct model_table *was =
+				model_system_table(v->prev, r->id);
+			const char *now = m->tables[v->sys_first[i]].id;
+
+			if (was != NULL && !id_eq(was->id, now))
+				verr(v, -CEN_ECONFLICT, r->line, obj,
+				     "route_tables: the system table is %.63s "
+				     "and cannot change to %.63s; keep %.63s "
+				     "system: true",
+				     was->id, now, was->id);
+		}
 	}
 }
 
@@ -1312,10 +1347,16 @@ check_table_route(struct vctx *v, size_t i)
 		}
 		a = v_att(v, nh->id);
 		if (a == NULL) {
-			verr(v, -CEN_ENOENT, r->line, obj,
-			     "next_hop %.63s does not exist as an attachment; "
-			     "name an attachment of the table's region",
-			     nh->id);
+			if (!ref_in_use(v, r->line, obj, "next_hop", nh->id,
+					"attachment",
+					v->prev ? model_find_attachment(v->prev,
+									nh->id)
+						: NULL))
+				verr(v, -CEN_ENOENT, r->line, obj,
+				     "next_hop %.63s does not exist as an "
+				     "attachment; name an attachment of the "
+				     "table's region",
+				     nh->id);
 			continue;
 		}
 		if (nh->type == MODEL_NH_VPC && a->type != MODEL_ATT_VPC)
@@ -1472,6 +1513,11 @@ check_route_nh(struct vctx *v, const struct model_attachment *a,
 	case MODEL_NH_ATTACHMENT:
 	case MODEL_NH_VPC:
 		t = v_att(v, nh->id);
+		if (t == NULL &&
+		    ref_in_use(v, line, obj, rname, nh->id, "attachment",
+			       v->prev ? model_find_attachment(v->prev, nh->id)
+				       : NULL))
+			break;
 		if (t == NULL)
 			verr(v, -CEN_ENOENT, line, obj,
 			     "%s next_hop %s %s does not exist as an "
@@ -1549,12 +1595,20 @@ check_vbr(struct vctx *v, size_t i, const char *obj)
 		     "connection it runs on");
 	} else {
 		pc = v_pc(v, a->physical_connection);
-		if (pc == NULL)
-			verr(v, -CEN_ENOENT, a->line, obj,
-			     "physical_connection %.63s does not exist; "
-			     "create it or name an existing one",
-			     a->physical_connection);
-		else if (!id_eq(pc->region, a->region))
+		if (pc == NULL) {
+			if (!ref_in_use(
+				    v, a->line, obj, "physical_connection",
+				    a->physical_connection,
+				    "physical connection",
+				    v->prev ? model_find_pc(
+						      v->prev,
+						      a->physical_connection)
+					    : NULL))
+				verr(v, -CEN_ENOENT, a->line, obj,
+				     "physical_connection %.63s does not "
+				     "exist; create it or name an existing one",
+				     a->physical_connection);
+		} else if (!id_eq(pc->region, a->region))
 			verr(v, -CEN_ECONFLICT, a->line, obj,
 			     "physical_connection %.63s is in region %.63s, "
 			     "not %.63s; use a physical connection of the "
@@ -1832,7 +1886,12 @@ check_rmap_lists(struct vctx *v, const struct model_rmap *r, const char *obj)
 		    MODEL_LIST_MAX);
 	n = cap(r->nsrc_regions, MODEL_LIST_MAX);
 	for (unsigned k = 0; k < n; k++)
-		if (v_region(v, r->src_regions[k]) == NULL)
+		if (v_region(v, r->src_regions[k]) == NULL &&
+		    !ref_in_use(v, r->line, obj, "src_regions",
+				r->src_regions[k], "region",
+				v->prev ? model_find_region(v->prev,
+							    r->src_regions[k])
+					: NULL))
 			verr(v, -CEN_ENOENT, r->line, obj,
 			     "src_regions %.63s does not exist; name an "
 			     "existing region",
@@ -1842,7 +1901,12 @@ check_rmap_lists(struct vctx *v, const struct model_rmap *r, const char *obj)
 		    MODEL_LIST_MAX);
 	n = cap(r->nsrc_instances, MODEL_LIST_MAX);
 	for (unsigned k = 0; k < n; k++)
-		if (v_att(v, r->src_instances[k]) == NULL)
+		if (v_att(v, r->src_instances[k]) == NULL &&
+		    !ref_in_use(v, r->line, obj, "src_instances",
+				r->src_instances[k], "attachment",
+				v->prev ? model_find_attachment(
+						  v->prev, r->src_instances[k])
+					: NULL))
 			verr(v, -CEN_ENOENT, r->line, obj,
 			     "src_instances %.63s does not exist as an "
 			     "attachment",
@@ -1852,7 +1916,12 @@ check_rmap_lists(struct vctx *v, const struct model_rmap *r, const char *obj)
 		    MODEL_LIST_MAX);
 	n = cap(r->ndst_instances, MODEL_LIST_MAX);
 	for (unsigned k = 0; k < n; k++)
-		if (v_att(v, r->dst_instances[k]) == NULL)
+		if (v_att(v, r->dst_instances[k]) == NULL &&
+		    !ref_in_use(v, r->line, obj, "dst_instances",
+				r->dst_instances[k], "attachment",
+				v->prev ? model_find_attachment(
+						  v->prev, r->dst_instances[k])
+					: NULL))
 			verr(v, -CEN_ENOENT, r->line, obj,
 			     "dst_instances %.63s does not exist as an "
 			     "attachment",

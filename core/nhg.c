@@ -42,15 +42,21 @@ nh_cmp(const void *pa, const void *pb)
 static uint64_t
 nhg_hash(const struct engine_nh *nh, uint32_t n)
 {
-	uint64_t h = hmap_hash_bytes(&n, sizeof(n), 0x6e6867);
+	/* one pass over (kind, weight, ID, NUL) of every next hop: this runs
+	 * on every decision */
+	uint8_t buf[MODEL_ECMP_MAX * 2 * (2 + MODEL_ID_MAX)];
+	size_t len = 0;
 
-	for (uint32_t i = 0; i < n; i++) {
-		uint8_t kw[2] = { nh[i].kind, nh[i].weight };
+	for (uint32_t i = 0; i < n && i < MODEL_ECMP_MAX * 2; i++) {
+		size_t l = strnlen(nh[i].id, MODEL_ID_MAX - 1);
 
-		h = hmap_hash_bytes(kw, sizeof(kw), h);
-		h = hmap_hash_bytes(nh[i].id, strlen(nh[i].id), h);
+		buf[len++] = nh[i].kind;
+		buf[len++] = nh[i].weight;
+		memcpy(buf + len, nh[i].id, l);
+		len += l;
+		buf[len++] = 0;
 	}
-	return h;
+	return hmap_hash_bytes(buf, len, 0x6e6867 + (uint64_t)n);
 }
 
 const struct engine_nhg *

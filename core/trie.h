@@ -30,6 +30,8 @@ struct trie {
 	struct trie_node *root;
 	size_t count; /* prefixes stored (not glue) */
 	struct slab full, glue;
+	void *jump; /* private to trie.c: per 16-bit slot, where exact-match
+		     * descents start (NULL until the trie is large) */
 };
 
 /* Called by walks; return non-zero to stop the walk early (the value is
