@@ -243,7 +243,7 @@ adj_route(const ProtobufCMessage *msg, void *arg)
 {
 	const Cend__V1__Route *r = (const Cend__V1__Route *)msg;
 	struct adj_print *a = arg;
-	char pfx[64] = "", as[512] = "", comm[512] = "";
+	char pfx[96] = "", as[512] = "", comm[512] = "";
 	size_t used = 0;
 
 	if (r->prefix != NULL && r->prefix->addr.len <= 16) {
@@ -265,7 +265,8 @@ adj_route(const ProtobufCMessage *msg, void *arg)
 						      b[i] << 8 | b[i + 1]);
 			snprintf(addr, sizeof(addr), "%s", tmp);
 		}
-		snprintf(pfx, sizeof(pfx), "%s/%u", addr, r->prefix->len);
+		snprintf(pfx, sizeof(pfx), "%s/%u", addr,
+			 r->prefix->len & 0xff);
 	}
 	for (size_t i = 0; i < r->n_as_path && used < sizeof(as) - 12; i++)
 		used += (size_t)snprintf(as + used, sizeof(as) - used, "%s%u",
