@@ -281,6 +281,9 @@ propose_flush(struct bgp_speaker *sp, struct peer *p)
 	f.attachment = p->att;
 	f.peer.data = peer;
 	f.peer.len = store_prefix_pack(&p->cfg.address, peer);
+	/* only what this node's session announced: other nodes holding a
+	 * session with the same peer announce theirs again */
+	f.node = (uint32_t)node_config(sp->node)->id;
 	cmd.cmd_case = CEND__V1__COMMAND__CMD_FLUSH;
 	cmd.flush = &f;
 	len = cend__v1__command__get_packed_size(&cmd);
@@ -544,6 +547,28 @@ on_delta(const struct engine_delta *d, uint64_t index, void *arg)
 		if (strcmp(p->att, d->view) == 0 && p->s != NULL &&
 		    bgp_session_state(p->s) == BGP_ST_ESTABLISHED)
 			mark_dirty(p, &d->prefix);
+	}
+}
+
+/* Another node's session with a peer we also hold went down and its
+ * paths (possibly last announced by that node) were withdrawn: announce
+ * ours again. */
+static void
+on_flushed(const char *attachment, const struct prefix *peer, uint8_t node,
+	   void *arg)
+{
+	struct bgp_speaker *sp = arg;
+	struct peer *p = peer_by_addr(sp, attachment, peer);
+	const void *k;
+	void *v;
+
+	if (p == NULL || node == node_config(sp->node)->id ||
+	    bgp_session_state(p->s) != BGP_ST_ESTABLISHED)
+		return;
+	for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);) {
+		struct rib_ent *e = v;
+
+		rib_put(&sp->st, &p->pending, &e->prefix, e->attrs);
 	}
 }
 
@@ -1028,6 +1053,7 @@ bgp_speaker_start(uv_loop_t *loop, struct node *node, const char *addr,
 	sp->listener_node.touch = on_touch;
 	sp->listener_node.delta = on_delta;
 	sp->listener_node.applied = on_applied;
+	sp->listener_node.flushed = on_flushed;
 	sp->listener_node.arg = sp;
 	node_listen(node, &sp->listener_node);
 	reconcile_peers(sp);

@@ -394,9 +394,22 @@ apply_command(struct engine *e, struct store_txn *t, const Cend__V1__Command *c,
 					      c->flush->peer.len, &peer,
 					      err)) != 0)
 			return rc;
-		rc = engine_peer_flush(e, c->flush->attachment, &peer, err);
+		if (c->flush->node > 255)
+			return cen_errf(err, -CEN_ERANGE,
+					"flush: node %u out of range 0..255",
+					c->flush->node);
+		rc = engine_peer_flush_node(e, c->flush->attachment, &peer,
+					    (uint8_t)c->flush->node, err);
 		if (rc == 0)
-			rc = store_del_paths_of(t, c->flush->attachment, &peer);
+			rc = peer.family != PREFIX_AF_NONE
+				     ? store_del_paths_of_node(
+					       t, c->flush->attachment, &peer,
+					       (uint8_t)c->flush->node)
+				     : store_del_paths_of(
+					       t, c->flush->attachment, &peer);
+		if (rc >= 0 && hooks != NULL && hooks->flushed != NULL)
+			hooks->flushed(c->flush->attachment, &peer,
+				       (uint8_t)c->flush->node, hooks->arg);
 		return rc < 0 ? rc : 0;
 	}
 	case CEND__V1__COMMAND__CMD_MEMBER:

@@ -11,6 +11,9 @@
 /* Side effects outside the engine (membership announcements). */
 struct apply_hooks {
 	void (*member)(const Cend__V1__MemberInfo *m, void *arg);
+	/* a peer's paths learned through node were withdrawn */
+	void (*flushed)(const char *attachment, const struct prefix *peer,
+			uint8_t node, void *arg);
 	void *arg;
 };
 

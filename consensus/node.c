@@ -327,12 +327,25 @@ engine_touch(const char *region, const char *table, const struct prefix *p,
 			l->touch(region, table, p, l->arg);
 }
 
+static void
+flushed_hook(const char *attachment, const struct prefix *peer, uint8_t node,
+	     void *arg)
+{
+	struct node *n = arg;
+
+	for (struct node_listener *l = n->listeners; l != NULL; l = l->next)
+		if (l->flushed != NULL)
+			l->flushed(attachment, peer, node, l->arg);
+}
+
 static int
 fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 {
 	struct node *n = fsm->data;
 	uint64_t index = raft_last_applied(&n->raft) + 1;
-	struct apply_hooks hooks = { .member = member_hook, .arg = n };
+	struct apply_hooks hooks = { .member = member_hook,
+				     .flushed = flushed_hook,
+				     .arg = n };
 	Cend__V1__Batch *b;
 	struct batch_result *res;
 	struct store_txn *t;

@@ -88,6 +88,10 @@ struct node_listener {
 	node_event_cb event;
 	void (*applied)(uint64_t index, void *arg); /* after each entry */
 	engine_touch_cb touch; /* a prefix re-decided (engine.h) */
+	/* the paths of a peer last announced through node were withdrawn
+	 * (its session there went down) */
+	void (*flushed)(const char *attachment, const struct prefix *peer,
+			uint8_t node, void *arg);
 	void *arg;
 };
 void node_listen(struct node *n, struct node_listener *l);

@@ -693,6 +693,13 @@ int
 store_del_paths_of(struct store_txn *t, const char *attachment,
 		   const struct prefix *peer)
 {
+	return store_del_paths_of_node(t, attachment, peer, 0);
+}
+
+int
+store_del_paths_of_node(struct store_txn *t, const char *attachment,
+			const struct prefix *peer, uint8_t node)
+{
 	uint8_t key[KEY_MAX];
 	MDB_cursor *c;
 	MDB_val k, d;
@@ -713,6 +720,13 @@ store_del_paths_of(struct store_txn *t, const char *attachment,
 		if (k.mv_size < (size_t)head ||
 		    memcmp(k.mv_data, key, (size_t)head) != 0)
 			break;
+		/* with a peer, the node byte follows the key head */
+		if (node != 0 && peer != NULL &&
+		    peer->family != PREFIX_AF_NONE &&
+		    ((const uint8_t *)k.mv_data)[head] != node) {
+			rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+			continue;
+		}
 		rc = mdb_cursor_del(c, 0);
 		if (rc != 0)
 			break;

@@ -78,6 +78,10 @@ int store_del_path(struct store_txn *t, const char *attachment,
  * peer); returns the number deleted or a negative error. */
 int store_del_paths_of(struct store_txn *t, const char *attachment,
 		       const struct prefix *peer);
+/* The same, only paths last announced through node (0: any); needs a
+ * peer. */
+int store_del_paths_of_node(struct store_txn *t, const char *attachment,
+			    const struct prefix *peer, uint8_t node);
 int store_put_health(struct store_txn *t, const char *attachment, bool up);
 
 /* Rebuilds an engine from the store: the model, health states, then every

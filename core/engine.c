@@ -269,6 +269,7 @@ job_cb(const struct prefix *p, void *payload, void *arg)
 			    q->gen < j->gen &&
 			    (j->peer == E_NONE ||
 			     PEER_IDX(q->peer) == j->peer) &&
+			    (j->node == 0 || PEER_NODE(q->peer) == j->node) &&
 			    nv < 64)
 				victims[nv++] = q;
 		}
@@ -1372,6 +1373,14 @@ int
 engine_peer_flush(struct engine *e, const char *attachment,
 		  const struct prefix *peer, struct cen_err *err)
 {
+	return engine_peer_flush_node(e, attachment, peer, 0, err);
+}
+
+int
+engine_peer_flush_node(struct engine *e, const char *attachment,
+		       const struct prefix *peer, uint8_t node,
+		       struct cen_err *err)
+{
 	struct e_att *a = bgp_att(e, attachment, err);
 	struct e_table *tabs[MODEL_LIST_MAX + 1];
 	uint32_t pi = E_NONE;
@@ -1390,6 +1399,7 @@ engine_peer_flush(struct engine *e, const char *attachment,
 	for (size_t k = 0; k < nt; k++) {
 		engine_job_add(e, tabs[k]->idx, JOB_FLUSH, a->idx, NULL);
 		e->jobs_tail->peer = pi;
+		e->jobs_tail->node = node;
 		/* paths added from now on (gen >= this) survive the flush */
 		e->jobs_tail->gen = e->gen + 1;
 	}

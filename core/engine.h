@@ -226,6 +226,12 @@ int engine_path_del(struct engine *e, const char *attachment,
  * sends again after this call are kept.  Returns 0 or a negative error. */
 int engine_peer_flush(struct engine *e, const char *attachment,
 		      const struct prefix *peer, struct cen_err *err);
+/* The same for the paths whose last announcement came through one cluster
+ * node (node 0: any): what a session loss on that node withdraws, while
+ * other nodes holding a session with the same peer announce again. */
+int engine_peer_flush_node(struct engine *e, const char *attachment,
+			   const struct prefix *peer, uint8_t node,
+			   struct cen_err *err);
 
 /* Jobs: advances queued work by about `budget` paths; returns true while
  * work remains. */

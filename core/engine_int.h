@@ -154,6 +154,7 @@ struct e_job {
 	uint8_t what;
 	uint32_t att;  /* E_NONE: any source */
 	uint32_t peer; /* JOB_FLUSH: peer index, E_NONE: every peer */
+	uint8_t node;  /* JOB_FLUSH: only paths learned by this node; 0 any */
 	uint32_t gen;
 	struct prefix within; /* family NONE: everything */
 	int fam;	      /* 0 or 1 */

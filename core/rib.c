@@ -1021,7 +1021,8 @@ flush_pending(const struct engine *e, const struct e_path *q)
 	for (const struct e_job *j = e->jobs; j != NULL; j = j->next)
 		if ((j->what & JOB_FLUSH) && j->att == q->src &&
 		    q->gen < j->gen &&
-		    (j->peer == E_NONE || PEER_IDX(q->peer) == j->peer))
+		    (j->peer == E_NONE || PEER_IDX(q->peer) == j->peer) &&
+		    (j->node == 0 || PEER_NODE(q->peer) == j->node))
 			return true;
 	return false;
 }
