@@ -572,6 +572,43 @@ on_flushed(const char *attachment, const struct prefix *peer, uint8_t node,
 	}
 }
 
+/* Leader: a node died; withdraw what its sessions announced. */
+static void
+on_node_gone(uint64_t id, void *arg)
+{
+	struct bgp_speaker *sp = arg;
+	const struct model *m = engine_model(node_engine(sp->node));
+
+	for (size_t i = 0; i < m->nattachments; i++) {
+		const struct model_attachment *a = &m->attachments[i];
+
+		for (uint8_t k = 0; k < a->npeers; k++) {
+			const struct model_peer *mp = &a->peers[k];
+			Cend__V1__Command cmd = CEND__V1__COMMAND__INIT;
+			Cend__V1__PeerFlush f = CEND__V1__PEER_FLUSH__INIT;
+			uint8_t peer[18], buf[256];
+			size_t len;
+			bool named = mp->nnodes == 0;
+
+			for (uint8_t j = 0; j < mp->nnodes; j++)
+				named |= mp->nodes[j] == id;
+			if (!named)
+				continue;
+			f.attachment = (char *)a->id;
+			f.peer.data = peer;
+			f.peer.len = store_prefix_pack(&mp->address, peer);
+			f.node = (uint32_t)id;
+			cmd.cmd_case = CEND__V1__COMMAND__CMD_FLUSH;
+			cmd.flush = &f;
+			len = cend__v1__command__get_packed_size(&cmd);
+			if (len > sizeof(buf))
+				continue;
+			cend__v1__command__pack(&cmd, buf);
+			node_propose(sp->node, buf, len, NULL, NULL);
+		}
+	}
+}
+
 static void reconcile_peers(struct bgp_speaker *sp);
 
 static void
@@ -1054,6 +1091,7 @@ bgp_speaker_start(uv_loop_t *loop, struct node *node, const char *addr,
 	sp->listener_node.delta = on_delta;
 	sp->listener_node.applied = on_applied;
 	sp->listener_node.flushed = on_flushed;
+	sp->listener_node.node_gone = on_node_gone;
 	sp->listener_node.arg = sp;
 	node_listen(node, &sp->listener_node);
 	reconcile_peers(sp);

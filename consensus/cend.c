@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"  --join API-ADDR        join a running cluster through any member's\n"
 	"                         API (as a spare; then `cenctl member\n"
 	"                         promote`)\n"
+	"  --node-grace-ms MS     the leader withdraws the BGP paths of a\n"
+	"                         node silent this long (default 120000)\n"
 	"  --election-ms MS       election timeout (default 1000)\n"
 	"  --heartbeat-ms MS      heartbeat interval (default 100)\n"
 	"  --snapshot-threshold N entries between snapshots (default 1024)\n"
@@ -187,6 +189,7 @@ main(int argc, char **argv)
 		{ "initial-cluster", required_argument, NULL, 'c' },
 		{ "join", required_argument, NULL, 'j' },
 		{ "bgp-addr", required_argument, NULL, 'b' },
+		{ "node-grace-ms", required_argument, NULL, 'g' },
 		{ "election-ms", required_argument, NULL, 'E' },
 		{ "heartbeat-ms", required_argument, NULL, 'H' },
 		{ "snapshot-threshold", required_argument, NULL, 'S' },
@@ -252,6 +255,16 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			snprintf(cfg.join, sizeof(cfg.join), "%s", optarg);
+			break;
+		case 'g':
+			if (parse_u64(optarg, 1, 86400000, &v) != 0) {
+				fprintf(stderr,
+					"cend: --node-grace-ms %s: "
+					"expected 1..86400000\n",
+					optarg);
+				return 2;
+			}
+			cfg.node_grace_ms = (unsigned)v;
 			break;
 		case 'E':
 		case 'H':

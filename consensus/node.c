@@ -80,6 +80,11 @@ struct node {
 
 	struct node_listener *listeners;
 	uint64_t seen_leader, seen_term; /* for leader events */
+	struct {
+		uint64_t id;
+		uint64_t last; /* uv_now when last heard of */
+		bool gone;     /* reported to listeners */
+	} alive[NODE_MAX_MEMBERS];
 	uint64_t applying_index;
 
 	void (*stop_cb)(void *);
@@ -844,6 +849,55 @@ leader_watch(struct node *n)
 	emit_event(n, store_applied_index(n->store), "leader", text);
 }
 
+/* On the leader: which voters it has heard from recently; a node silent
+ * for longer than the grace period is reported once (its BGP sessions are
+ * gone with it, so its paths must go too). */
+static void
+liveness(struct node *n)
+{
+	uint64_t now = uv_now(n->loop);
+
+	if (raft_state(&n->raft) != RAFT_LEADER) {
+		for (size_t i = 0; i < NODE_MAX_MEMBERS; i++)
+			n->alive[i].last = now; /* start over when elected */
+		return;
+	}
+	for (unsigned i = 0; i < n->raft.configuration.n; i++) {
+		raft_id id = n->raft.configuration.servers[i].id;
+		bool heard = id == n->cfg.id ||
+			     n->raft.leader_state.progress[i].recent_recv;
+		size_t k, free_slot = NODE_MAX_MEMBERS;
+
+		for (k = 0; k < NODE_MAX_MEMBERS; k++) {
+			if (n->alive[k].id == id)
+				break;
+			if (n->alive[k].id == 0 &&
+			    free_slot == NODE_MAX_MEMBERS)
+				free_slot = k;
+		}
+		if (k == NODE_MAX_MEMBERS) {
+			if (free_slot == NODE_MAX_MEMBERS)
+				continue;
+			k = free_slot;
+			n->alive[k].id = id;
+			n->alive[k].last = now;
+		}
+		if (heard) {
+			n->alive[k].last = now;
+			n->alive[k].gone = false;
+			continue;
+		}
+		if (!n->alive[k].gone &&
+		    now - n->alive[k].last > n->cfg.node_grace_ms) {
+			n->alive[k].gone = true;
+			for (struct node_listener *l = n->listeners; l != NULL;
+			     l = l->next)
+				if (l->node_gone != NULL)
+					l->node_gone(id, l->arg);
+		}
+	}
+}
+
 static void
 announce_timer_cb(uv_timer_t *t)
 {
@@ -856,6 +910,7 @@ announce_timer_cb(uv_timer_t *t)
 	if (n->parked != NULL)
 		parked_release(n, false);
 	leader_watch(n);
+	liveness(n);
 	if (n->announced || n->closing)
 		return;
 	if (raft_state(&n->raft) != RAFT_LEADER && leader_api(n) == NULL)
@@ -916,6 +971,8 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 		n->cfg.snapshot_threshold = 1024;
 	if (n->cfg.snapshot_trailing == 0)
 		n->cfg.snapshot_trailing = 128;
+	if (n->cfg.node_grace_ms == 0)
+		n->cfg.node_grace_ms = 120000;
 	snprintf(raft_dir, sizeof(raft_dir), "%s/raft", cfg->data_dir);
 	if (mkdir_p(raft_dir) != 0) {
 		rc = cen_errf(err, -CEN_EIO, "%s: %s", raft_dir,

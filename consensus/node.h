@@ -46,6 +46,8 @@ struct node_config {
 	unsigned heartbeat_ms;	     /* default 100 */
 	unsigned snapshot_threshold; /* entries between snapshots, 1024 */
 	unsigned snapshot_trailing;  /* entries kept after one, 128 */
+	unsigned node_grace_ms;	     /* a silent node's paths go after this,
+				      * default 120 000 (graceful restart) */
 };
 
 struct node;
@@ -92,6 +94,9 @@ struct node_listener {
 	 * (its session there went down) */
 	void (*flushed)(const char *attachment, const struct prefix *peer,
 			uint8_t node, void *arg);
+	/* leader only: node has not been heard from for the grace period
+	 * (its BGP paths should go), or is back */
+	void (*node_gone)(uint64_t node, void *arg);
 	void *arg;
 };
 void node_listen(struct node *n, struct node_listener *l);
