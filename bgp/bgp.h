@@ -33,20 +33,20 @@
 
 /* --- sizes --- */
 
-#define BGP_MARKER_LEN	  16
-#define BGP_HDR_LEN	  19	/* marker, length, type */
-#define BGP_MAX_LEN	  4096	/* RFC 4271 */
-#define BGP_EXT_MAX_LEN	  65535 /* RFC 8654 extended messages */
-#define BGP_OPEN_MIN_LEN  29
+#define BGP_MARKER_LEN	   16
+#define BGP_HDR_LEN	   19	 /* marker, length, type */
+#define BGP_MAX_LEN	   4096	 /* RFC 4271 */
+#define BGP_EXT_MAX_LEN	   65535 /* RFC 8654 extended messages */
+#define BGP_OPEN_MIN_LEN   29
 #define BGP_UPDATE_MIN_LEN 23
 #define BGP_NOTIFY_MIN_LEN 21
-#define BGP_KEEPALIVE_LEN 19
-#define BGP_RREFRESH_LEN  23
+#define BGP_KEEPALIVE_LEN  19
+#define BGP_RREFRESH_LEN   23
 
-#define BGP_VERSION	    4
-#define BGP_AS_TRANS	    23456 /* RFC 6793 */
-#define BGP_HOLDTIME_MIN    3	  /* a non-zero hold time is at least this */
-#define BGP_SHUTDOWN_MSG_MAX 255  /* RFC 9003 shutdown communication */
+#define BGP_VERSION	     4
+#define BGP_AS_TRANS	     23456 /* RFC 6793 */
+#define BGP_HOLDTIME_MIN     3	   /* a non-zero hold time is at least this */
+#define BGP_SHUTDOWN_MSG_MAX 255   /* RFC 9003 shutdown communication */
 
 /* --- message types --- */
 
@@ -91,16 +91,16 @@ enum {
 
 /* UPDATE Message Error */
 enum {
-	BGP_ERR_UPD_ATTR_LIST = 1,   /* Malformed Attribute List */
-	BGP_ERR_UPD_WELLKNOWN = 2,   /* Unrecognized Well-known Attribute */
-	BGP_ERR_UPD_MISSING = 3,     /* Missing Well-known Attribute */
-	BGP_ERR_UPD_FLAGS = 4,	     /* Attribute Flags Error */
-	BGP_ERR_UPD_LENGTH = 5,	     /* Attribute Length Error */
-	BGP_ERR_UPD_ORIGIN = 6,	     /* Invalid ORIGIN Attribute */
-	BGP_ERR_UPD_NEXTHOP = 8,     /* Invalid NEXT_HOP Attribute */
-	BGP_ERR_UPD_OPTIONAL = 9,    /* Optional Attribute Error */
-	BGP_ERR_UPD_NETWORK = 10,    /* Invalid Network Field */
-	BGP_ERR_UPD_ASPATH = 11,     /* Malformed AS_PATH */
+	BGP_ERR_UPD_ATTR_LIST = 1, /* Malformed Attribute List */
+	BGP_ERR_UPD_WELLKNOWN = 2, /* Unrecognized Well-known Attribute */
+	BGP_ERR_UPD_MISSING = 3,   /* Missing Well-known Attribute */
+	BGP_ERR_UPD_FLAGS = 4,	   /* Attribute Flags Error */
+	BGP_ERR_UPD_LENGTH = 5,	   /* Attribute Length Error */
+	BGP_ERR_UPD_ORIGIN = 6,	   /* Invalid ORIGIN Attribute */
+	BGP_ERR_UPD_NEXTHOP = 8,   /* Invalid NEXT_HOP Attribute */
+	BGP_ERR_UPD_OPTIONAL = 9,  /* Optional Attribute Error */
+	BGP_ERR_UPD_NETWORK = 10,  /* Invalid Network Field */
+	BGP_ERR_UPD_ASPATH = 11,   /* Malformed AS_PATH */
 };
 
 /* Finite State Machine Error (RFC 6608) */
@@ -258,7 +258,7 @@ struct bgp_opts {
 	uint32_t local_as;
 	uint32_t peer_as;
 	bool ebgp;
-	bool as4;	      /* 4-octet AS numbers on the wire (both sent
+	bool as4;	       /* 4-octet AS numbers on the wire (both sent
 			       * the capability) */
 	bool enforce_first_as; /* eBGP: the leftmost AS must be the peer's */
 	bool afi_disable;      /* answer a malformed MP attribute with
@@ -295,11 +295,11 @@ struct bgp_caps {
 	bool as4;
 	uint32_t as4_asn; /* the speaker's AS, when as4 */
 	bool gr;
-	uint8_t gr_flags;  /* BGP_GR_F_* */
-	uint16_t gr_time;  /* restart time, seconds, 0..4095 */
-	uint8_t gr_aids;   /* families listed in the GR capability */
-	uint8_t gr_fwd;	   /* ... with forwarding state preserved (F) */
-	uint8_t nunknown;  /* capabilities we do not know (ignored) */
+	uint8_t gr_flags; /* BGP_GR_F_* */
+	uint16_t gr_time; /* restart time, seconds, 0..4095 */
+	uint8_t gr_aids;  /* families listed in the GR capability */
+	uint8_t gr_fwd;	  /* ... with forwarding state preserved (F) */
+	uint8_t nunknown; /* capabilities we do not know (ignored) */
 	uint8_t unknown[BGP_CAPA_UNKNOWN_MAX]; /* their codes, first ones */
 };
 
@@ -340,34 +340,34 @@ enum bgp_action {
  * the table in bgp_update.c). */
 enum bgp_uerr {
 	BGP_UERR_NONE = 0,
-	BGP_UERR_HDR_MARKER,	    /* marker not all ones */
-	BGP_UERR_HDR_LENGTH,	    /* length field out of range / wrong */
-	BGP_UERR_HDR_TYPE,	    /* not an UPDATE */
-	BGP_UERR_WITHDRAWN_LENGTH,  /* withdrawn routes overrun the message */
-	BGP_UERR_ATTRS_LENGTH,	    /* path attributes overrun the message */
-	BGP_UERR_WITHDRAWN_PREFIX,  /* bad prefix in withdrawn routes */
-	BGP_UERR_NLRI_PREFIX,	    /* bad prefix in the NLRI field */
-	BGP_UERR_ATTR_SHORT,	    /* too few bytes left for a header */
-	BGP_UERR_ATTR_OVERRUN,	    /* an attribute runs past the field */
-	BGP_UERR_ATTR_FLAGS,	    /* optional/transitive bits wrong */
-	BGP_UERR_WELLKNOWN,	    /* unrecognized well-known attribute */
-	BGP_UERR_DUPLICATE,	    /* an attribute repeated */
-	BGP_UERR_MP_DUPLICATE,	    /* MP_REACH or MP_UNREACH repeated */
+	BGP_UERR_HDR_MARKER,	   /* marker not all ones */
+	BGP_UERR_HDR_LENGTH,	   /* length field out of range / wrong */
+	BGP_UERR_HDR_TYPE,	   /* not an UPDATE */
+	BGP_UERR_WITHDRAWN_LENGTH, /* withdrawn routes overrun the message */
+	BGP_UERR_ATTRS_LENGTH,	   /* path attributes overrun the message */
+	BGP_UERR_WITHDRAWN_PREFIX, /* bad prefix in withdrawn routes */
+	BGP_UERR_NLRI_PREFIX,	   /* bad prefix in the NLRI field */
+	BGP_UERR_ATTR_SHORT,	   /* too few bytes left for a header */
+	BGP_UERR_ATTR_OVERRUN,	   /* an attribute runs past the field */
+	BGP_UERR_ATTR_FLAGS,	   /* optional/transitive bits wrong */
+	BGP_UERR_WELLKNOWN,	   /* unrecognized well-known attribute */
+	BGP_UERR_DUPLICATE,	   /* an attribute repeated */
+	BGP_UERR_MP_DUPLICATE,	   /* MP_REACH or MP_UNREACH repeated */
 	BGP_UERR_ORIGIN_LENGTH,
 	BGP_UERR_ORIGIN_VALUE,
-	BGP_UERR_ASPATH,	    /* malformed segments */
-	BGP_UERR_ASPATH_CONFED,	    /* confederation segment from eBGP */
-	BGP_UERR_ASPATH_FIRST_AS,   /* leftmost AS is not the peer's */
+	BGP_UERR_ASPATH,	  /* malformed segments */
+	BGP_UERR_ASPATH_CONFED,	  /* confederation segment from eBGP */
+	BGP_UERR_ASPATH_FIRST_AS, /* leftmost AS is not the peer's */
 	BGP_UERR_NEXTHOP_LENGTH,
-	BGP_UERR_NEXTHOP_INVALID,   /* 0.0.0.0, multicast, class E */
+	BGP_UERR_NEXTHOP_INVALID, /* 0.0.0.0, multicast, class E */
 	BGP_UERR_MED_LENGTH,
 	BGP_UERR_LOCALPREF_LENGTH,
-	BGP_UERR_LOCALPREF_EBGP,    /* LOCAL_PREF from eBGP: ignored */
+	BGP_UERR_LOCALPREF_EBGP, /* LOCAL_PREF from eBGP: ignored */
 	BGP_UERR_ATOMIC_LENGTH,
 	BGP_UERR_AGGREGATOR_LENGTH,
 	BGP_UERR_COMMUNITIES_LENGTH,
 	BGP_UERR_ORIGINATOR_LENGTH,
-	BGP_UERR_ORIGINATOR_EBGP,   /* ORIGINATOR_ID from eBGP: ignored */
+	BGP_UERR_ORIGINATOR_EBGP, /* ORIGINATOR_ID from eBGP: ignored */
 	BGP_UERR_CLUSTER_LENGTH,
 	BGP_UERR_CLUSTER_EBGP,	    /* CLUSTER_LIST from eBGP: ignored */
 	BGP_UERR_MP_MALFORMED,	    /* MP_REACH/UNREACH fields cut short */
@@ -375,10 +375,10 @@ enum bgp_uerr {
 	BGP_UERR_MP_PREFIX,	    /* bad prefix in MP_REACH/UNREACH */
 	BGP_UERR_MP_NEXTHOP_INVALID,
 	BGP_UERR_EXTCOMM_LENGTH,
-	BGP_UERR_AS4PATH,	    /* malformed AS4_PATH */
+	BGP_UERR_AS4PATH, /* malformed AS4_PATH */
 	BGP_UERR_AS4AGGREGATOR_LENGTH,
-	BGP_UERR_AS4_UNEXPECTED,    /* AS4_* on a 4-octet session: ignored */
-	BGP_UERR_TUNNEL_ENCAP,	    /* malformed Tunnel Encapsulation */
+	BGP_UERR_AS4_UNEXPECTED, /* AS4_* on a 4-octet session: ignored */
+	BGP_UERR_TUNNEL_ENCAP,	 /* malformed Tunnel Encapsulation */
 	BGP_UERR_LCOMM_LENGTH,
 	BGP_UERR_MISSING_ORIGIN,
 	BGP_UERR_MISSING_ASPATH,
@@ -406,8 +406,8 @@ struct bgp_update_err {
 /* Announced prefixes of one family with their next hop(s). */
 struct bgp_reach {
 	struct bgp_nlri nlri;
-	struct prefix nexthop;	  /* NEXT_HOP, or the MP_REACH next hop */
-	struct prefix nexthop_ll; /* IPv6 link-local, family NONE if absent */
+	struct prefix nexthop;	   /* NEXT_HOP, or the MP_REACH next hop */
+	struct prefix nexthop_ll;  /* IPv6 link-local, family NONE if absent */
 	const struct attrs *attrs; /* interned; attrs->nexthop is nexthop;
 				    * one reference held by the update */
 };
@@ -420,7 +420,7 @@ struct bgp_update {
 	/* The NLRI field and MP_REACH (families not negotiated skipped). */
 	struct bgp_reach reach[BGP_UPD_REACH_MAX];
 	uint8_t nreach;
-	bool eor;	/* an End-of-RIB marker (RFC 4724) */
+	bool eor; /* an End-of-RIB marker (RFC 4724) */
 	uint8_t eor_aid;
 	uint8_t skipped; /* AID bits, or 0x80 for unknown families, of MP
 			  * attributes ignored as not negotiated */
@@ -441,14 +441,12 @@ void bgp_afi_iter_init(struct bgp_nlri_iter *it, const struct bgp_nlri *n);
 bool bgp_afi_iter_next(struct bgp_nlri_iter *it, struct prefix *p);
 /* Decodes up to max prefixes of n into out; returns how many it wrote
  * (n->count when max is large enough). */
-size_t bgp_afi_decode(const struct bgp_nlri *n, struct prefix *out,
-		      size_t max);
+size_t bgp_afi_decode(const struct bgp_nlri *n, struct prefix *out, size_t max);
 
 /* bgp_msg.c */
 /* Defaults: IPv4 and IPv6, 4-octet AS, 4096-byte messages, iBGP unless
  * the ASes differ. */
-void bgp_msg_opts_init(struct bgp_opts *o, uint32_t local_as,
-		       uint32_t peer_as);
+void bgp_msg_opts_init(struct bgp_opts *o, uint32_t local_as, uint32_t peer_as);
 /* Fills the negotiated part of o from what both sides advertised: as4,
  * families (IPv4 unicast when neither sent a multiprotocol capability),
  * extended messages, route refresh. */
@@ -492,14 +490,12 @@ int bgp_msg_keepalive_build(struct wbuf *w);
 
 /* A received NOTIFICATION into n (its data points into msg).  Returns 0 or
  * -CEN_EPROTO (no NOTIFICATION is ever sent about one). */
-int bgp_msg_notify_parse(const uint8_t *msg, size_t len,
-			 struct bgp_notify *n);
+int bgp_msg_notify_parse(const uint8_t *msg, size_t len, struct bgp_notify *n);
 /* The shutdown communication of a Cease / Administrative Shutdown or Reset
  * (RFC 8203, 9003), NUL-terminated in buf (size >= 256 holds any):
  * returns its length, -CEN_ENOENT when there is none, -CEN_EPARSE when its
  * length runs past the data or it is not UTF-8. */
-int bgp_msg_notify_shutdown(const struct bgp_notify *n, char *buf,
-			    size_t size);
+int bgp_msg_notify_shutdown(const struct bgp_notify *n, char *buf, size_t size);
 /* Appends a NOTIFICATION; data longer than fits in BGP_MAX_LEN is cut. */
 int bgp_msg_notify_build(struct wbuf *w, uint8_t code, uint8_t subcode,
 			 const void *data, size_t datalen);
@@ -551,7 +547,7 @@ int bgp_update_build_reach(struct wbuf *w, const struct bgp_opts *o, int aid,
 /* Appends one UPDATE withdrawing prefixes from pfx[0..n): IPv4 in the
  * withdrawn routes field, others in MP_UNREACH.  Returns how many it
  * consumed, or a negative code as above. */
-int bgp_update_build_withdraw(struct wbuf *w, const struct bgp_opts *o,
-			      int aid, const struct prefix *pfx, size_t n);
+int bgp_update_build_withdraw(struct wbuf *w, const struct bgp_opts *o, int aid,
+			      const struct prefix *pfx, size_t n);
 
 #endif

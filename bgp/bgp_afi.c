@@ -31,7 +31,8 @@ get_prefix(struct buf *b, struct prefix *p, uint8_t family, unsigned maxlen)
 	if (n > 0) {
 		memcpy(p->addr.bytes, b->p + 1, n);
 		if (plen & 7)
-			p->addr.bytes[n - 1] &= (uint8_t)(0xff << (8 - (plen & 7)));
+			p->addr.bytes[n - 1] &=
+				(uint8_t)(0xff << (8 - (plen & 7)));
 	}
 	b->p += 1 + n;
 	b->len -= 1 + n;

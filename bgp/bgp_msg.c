@@ -46,8 +46,7 @@ notify_ptr(struct bgp_notify *err, uint8_t code, uint8_t subcode,
 
 /* With a 16-bit value as data (a length, a version). */
 static int
-notify_u16(struct bgp_notify *err, uint8_t code, uint8_t subcode,
-	   uint16_t v)
+notify_u16(struct bgp_notify *err, uint8_t code, uint8_t subcode, uint16_t v)
 {
 	notify(err, code, subcode);
 	err->inl[0] = (uint8_t)(v >> 8);
@@ -315,8 +314,7 @@ bgp_msg_caps_parse(const uint8_t *p, size_t len, struct bgp_caps *caps,
 /* The optional parameters (RFC 4271 4.2, RFC 9072 2): b holds exactly
  * the parameters. */
 static int
-open_params(struct buf *b, bool ext, struct bgp_open *o,
-	    struct bgp_notify *err)
+open_params(struct buf *b, bool ext, struct bgp_open *o, struct bgp_notify *err)
 {
 	while (buf_left(b) > 0) {
 		uint8_t type, l8;
@@ -519,8 +517,7 @@ bgp_msg_open_build(struct wbuf *w, const struct bgp_open *o)
 /* --- KEEPALIVE --- */
 
 int
-bgp_msg_keepalive_parse(const uint8_t *msg, size_t len,
-			struct bgp_notify *err)
+bgp_msg_keepalive_parse(const uint8_t *msg, size_t len, struct bgp_notify *err)
 {
 	struct buf b;
 

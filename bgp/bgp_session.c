@@ -468,8 +468,10 @@ conn_closed(uv_handle_t *h)
 	struct bgp_session *s = h->data;
 
 	free(h);
-	if (s != NULL && s->freeing && --s->closing == 0)
+	if (s != NULL && s->freeing && --s->closing == 0) {
+		free(s->rbuf);
 		free(s);
+	}
 }
 
 static void
@@ -748,8 +750,10 @@ timer_closed(uv_handle_t *h)
 {
 	struct bgp_session *s = h->data;
 
-	if (--s->closing == 0)
+	if (--s->closing == 0) {
+		free(s->rbuf);
 		free(s);
+	}
 }
 
 void

@@ -23,6 +23,7 @@
 #include "proto/command.pb-c.h"
 
 #define PROPOSE_MAX 20000 /* paths per proposed command */
+#define LINGER_MS   5	  /* received changes wait this long for company */
 #define RETRY_MS    500
 
 struct rib_ent {
@@ -38,8 +39,9 @@ struct peer {
 	struct model_peer cfg;
 	struct bgp_session *s;
 	struct hmap adj_in, adj_out;
-	struct hmap pending; /* proposals not yet sent */
-	struct hmap dirty;   /* prefixes to re-advertise */
+	struct hmap pending;	/* proposals not yet sent */
+	uint64_t pending_since; /* uv_now when pending became non-empty */
+	struct hmap dirty;	/* prefixes to re-advertise */
 	bool admin_down, maxpfx_down, gr_waiting, seen;
 	uv_timer_t timer; /* max-prefix restart, GR stale time, retry */
 	char reason[256];
@@ -57,9 +59,11 @@ struct bgp_speaker {
 	size_t npeers;
 	struct node_listener listener_node;
 	uv_check_t flush;
+	uv_timer_t linger; /* wakes the loop while changes wait */
 	uint32_t local_as;
 	uint32_t router_id;
 	bool restarting; /* no peer up yet since this node started */
+	int closing;	 /* handles still closing after stop */
 };
 
 static bool
@@ -621,15 +625,37 @@ on_applied(uint64_t index, void *arg)
 		advertise_dirty(sp, sp->peers[i]);
 }
 
-/* Once per loop turn: what the sessions received goes to the cluster. */
+static void
+linger_cb(uv_timer_t *t)
+{
+	/* nothing: the check handle after this loop turn does the work */
+	(void)t;
+}
+
+/* After each loop turn: what the sessions received goes to the cluster,
+ * in commands of up to PROPOSE_MAX paths, or sooner once the first change
+ * has waited LINGER_MS (one Raft entry per few thousand paths, not per
+ * UPDATE). */
 static void
 flush_cb(uv_check_t *h)
 {
 	struct bgp_speaker *sp = h->data;
+	uint64_t now = uv_now(sp->loop);
+	bool waiting = false;
 
 	for (size_t i = 0; i < sp->npeers; i++) {
 		struct peer *p = sp->peers[i];
 
+		if (p->pending.count == 0)
+			continue;
+		if (p->pending_since == 0)
+			p->pending_since = now;
+		if (p->pending.count < PROPOSE_MAX &&
+		    now - p->pending_since < LINGER_MS) {
+			waiting = true;
+			continue;
+		}
+		p->pending_since = 0;
 		while (p->pending.count > 0) {
 			size_t before = p->pending.count;
 
@@ -637,7 +663,15 @@ flush_cb(uv_check_t *h)
 			if (p->pending.count >= before)
 				break; /* no leader: retried on the timer */
 		}
+		if (p->pending.count > 0) {
+			p->pending_since = now;
+			waiting = true;
+		}
 	}
+	if (waiting && !uv_is_active((uv_handle_t *)&sp->linger))
+		uv_timer_start(&sp->linger, linger_cb, LINGER_MS, LINGER_MS);
+	else if (!waiting)
+		uv_timer_stop(&sp->linger);
 }
 
 /* ---- session callbacks --------------------------------------------- */
@@ -1086,6 +1120,8 @@ bgp_speaker_start(uv_loop_t *loop, struct node *node, const char *addr,
 	}
 	uv_check_init(loop, &sp->flush);
 	sp->flush.data = sp;
+	uv_timer_init(loop, &sp->linger);
+	sp->linger.data = sp;
 	uv_check_start(&sp->flush, flush_cb);
 	sp->listener_node.touch = on_touch;
 	sp->listener_node.delta = on_delta;
@@ -1099,6 +1135,18 @@ bgp_speaker_start(uv_loop_t *loop, struct node *node, const char *addr,
 	return 0;
 }
 
+static void
+speaker_handle_closed(uv_handle_t *h)
+{
+	struct bgp_speaker *sp = h->data;
+
+	if (--sp->closing > 0)
+		return;
+	/* sessions and peers hold no more attribute references */
+	attr_store_fini(&sp->st, true);
+	free(sp);
+}
+
 void
 bgp_speaker_stop(struct bgp_speaker *sp)
 {
@@ -1109,9 +1157,10 @@ bgp_speaker_stop(struct bgp_speaker *sp)
 	sp->peers = NULL;
 	sp->npeers = 0;
 	uv_check_stop(&sp->flush);
-	uv_close((uv_handle_t *)&sp->flush, NULL);
-	uv_close((uv_handle_t *)&sp->listener, NULL);
-	/* sp itself stays until exit: handles may still reference it */
+	sp->closing = 3;
+	uv_close((uv_handle_t *)&sp->flush, speaker_handle_closed);
+	uv_close((uv_handle_t *)&sp->linger, speaker_handle_closed);
+	uv_close((uv_handle_t *)&sp->listener, speaker_handle_closed);
 }
 
 size_t

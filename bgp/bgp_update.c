@@ -24,16 +24,20 @@
 
 #include "bgp/bgp.h"
 
-#define WK    BGP_ATTR_F_TRANSITIVE			  /* well-known */
-#define OPT_T (BGP_ATTR_F_OPTIONAL | BGP_ATTR_F_TRANSITIVE) /* optional */
-#define OPT_N BGP_ATTR_F_OPTIONAL /* optional non-transitive */
+#define WK	  BGP_ATTR_F_TRANSITIVE				/* well-known */
+#define OPT_T	  (BGP_ATTR_F_OPTIONAL | BGP_ATTR_F_TRANSITIVE) /* optional */
+#define OPT_N	  BGP_ATTR_F_OPTIONAL /* optional non-transitive */
 #define FLAG_BITS (BGP_ATTR_F_OPTIONAL | BGP_ATTR_F_TRANSITIVE)
 
 #define SEG_MAX 255
 
 /* --- the rules --- */
 
-enum { D_NONE, D_ATTR, D_TYPE }; /* what the NOTIFICATION data holds */
+enum {
+	D_NONE,
+	D_ATTR,
+	D_TYPE
+}; /* what the NOTIFICATION data holds */
 
 struct uerr_rule {
 	uint8_t action; /* enum bgp_action; see upd_error for the two
@@ -70,11 +74,11 @@ static const struct uerr_rule rules[BGP_UERR_MAX_] = {
 	R(ATTR_OVERRUN, WITHDRAW, BGP_ERR_UPD_LENGTH, D_ATTR,
 	  "attribute length overruns the path attributes"),
 	R(ATTR_FLAGS, WITHDRAW, BGP_ERR_UPD_FLAGS, D_ATTR,
-	  "attribute flags conflict with the type"),	  /* 7606 3 c */
+	  "attribute flags conflict with the type"), /* 7606 3 c */
 	R(WELLKNOWN, RESET, BGP_ERR_UPD_WELLKNOWN, D_ATTR,
-	  "unrecognized well-known attribute"),		  /* 4271 6.3 */
+	  "unrecognized well-known attribute"), /* 4271 6.3 */
 	R(DUPLICATE, DISCARD, BGP_ERR_UPD_ATTR_LIST, D_NONE,
-	  "attribute repeated"),				  /* 7606 3 g */
+	  "attribute repeated"), /* 7606 3 g */
 	R(MP_DUPLICATE, RESET, BGP_ERR_UPD_ATTR_LIST, D_NONE,
 	  "MP_REACH_NLRI or MP_UNREACH_NLRI repeated"),
 	/* RFC 7606 7.1 to 7.10 */
@@ -122,14 +126,13 @@ static const struct uerr_rule rules[BGP_UERR_MAX_] = {
 	R(EXTCOMM_LENGTH, WITHDRAW, BGP_ERR_UPD_LENGTH, D_ATTR,
 	  "EXTENDED_COMMUNITIES length is not a non-zero multiple of 8"),
 	/* RFC 6793 6 */
-	R(AS4PATH, DISCARD, BGP_ERR_UPD_OPTIONAL, D_ATTR,
-	  "AS4_PATH malformed"),
+	R(AS4PATH, DISCARD, BGP_ERR_UPD_OPTIONAL, D_ATTR, "AS4_PATH malformed"),
 	R(AS4AGGREGATOR_LENGTH, DISCARD, BGP_ERR_UPD_LENGTH, D_ATTR,
 	  "AS4_AGGREGATOR length is not 8"),
 	Q(AS4_UNEXPECTED, DISCARD,
 	  "AS4_PATH or AS4_AGGREGATOR on a 4-octet AS session"),
 	R(TUNNEL_ENCAP, WITHDRAW, BGP_ERR_UPD_OPTIONAL, D_ATTR,
-	  "Tunnel Encapsulation TLVs overrun"),		/* RFC 9012 13 */
+	  "Tunnel Encapsulation TLVs overrun"), /* RFC 9012 13 */
 	R(LCOMM_LENGTH, WITHDRAW, BGP_ERR_UPD_LENGTH, D_ATTR,
 	  "LARGE_COMMUNITY length is not a non-zero multiple of 12"),
 	/* RFC 7606 3 d */
@@ -188,8 +191,7 @@ struct upd {
 	/* attributes, as views into the message */
 	struct attrs a;
 	struct buf aspath, as4path, comms, lcomms, clusters;
-	bool have_aspath, have_as4path, have_comms, have_lcomms,
-		have_clusters;
+	bool have_aspath, have_as4path, have_comms, have_lcomms, have_clusters;
 	uint32_t aspath_hops, as4path_hops;
 	uint32_t agg_as, agg_id, as4agg_as, as4agg_id;
 	bool have_agg, have_as4agg;
@@ -250,8 +252,7 @@ get_asn(const uint8_t *p, unsigned asnsize)
 static bool
 nlri_located(const struct upd *c)
 {
-	return c->wd4.len > 0 || c->nlri4.len > 0 || c->have_mpr ||
-	       c->have_mpu;
+	return c->wd4.len > 0 || c->nlri4.len > 0 || c->have_mpr || c->have_mpu;
 }
 
 /*
@@ -383,8 +384,8 @@ aspath_decode(struct buf b, unsigned asnsize, uint32_t *out)
  * room for na + nb words.
  */
 static uint32_t
-aspath_merge(const uint32_t *a, uint32_t na, uint32_t hops_a,
-	     const uint32_t *b, uint32_t nb, uint32_t hops_b, uint32_t *out)
+aspath_merge(const uint32_t *a, uint32_t na, uint32_t hops_a, const uint32_t *b,
+	     uint32_t nb, uint32_t hops_b, uint32_t *out)
 {
 	uint32_t need = hops_a - hops_b, w = 0, last = UINT32_MAX, i, j;
 
@@ -785,8 +786,8 @@ static void
 parse_attr(struct upd *c, struct view *v)
 {
 	const struct attr_rule *r = &attr_rules[v->type];
-	bool mp = v->type == BGP_ATTR_MP_REACH ||
-		  v->type == BGP_ATTR_MP_UNREACH;
+	bool mp =
+		v->type == BGP_ATTR_MP_REACH || v->type == BGP_ATTR_MP_UNREACH;
 
 	if (c->seen[v->type / 8] & (1u << (v->type % 8))) {
 		attr_error(c, mp ? BGP_UERR_MP_DUPLICATE : BGP_UERR_DUPLICATE,
@@ -1143,12 +1144,11 @@ check_reach(struct upd *c)
 		unsigned asnsize = c->o->as4 ? 4 : 2;
 		uint32_t first = 0;
 
-		if (buf_left(&b) >= 2 + asnsize &&
-		    b.p[0] == ATTR_SEG_SEQUENCE)
+		if (buf_left(&b) >= 2 + asnsize && b.p[0] == ATTR_SEG_SEQUENCE)
 			first = get_asn(b.p + 2, asnsize);
 		if (first != c->o->peer_as)
-			upd_error(c, BGP_UERR_ASPATH_FIRST_AS,
-				  BGP_ATTR_AS_PATH, NULL, 0, -1);
+			upd_error(c, BGP_UERR_ASPATH_FIRST_AS, BGP_ATTR_AS_PATH,
+				  NULL, 0, -1);
 	}
 }
 
@@ -1216,8 +1216,8 @@ bgp_update_parse(const uint8_t *msg, size_t len, const struct bgp_opts *o,
 		if (len == BGP_UPDATE_MIN_LEN) {
 			u->eor = true;
 			u->eor_aid = BGP_AID_IPV4;
-		} else if (c->nattrs == 1 && c->have_mpu &&
-			   c->nlri4.len == 0 && c->wd4.len == 0) {
+		} else if (c->nattrs == 1 && c->have_mpu && c->nlri4.len == 0 &&
+			   c->wd4.len == 0) {
 			u->eor = true;
 			u->eor_aid = c->mpu.aid;
 		}

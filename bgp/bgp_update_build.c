@@ -280,8 +280,8 @@ put_attrs(struct wbuf *w, const struct bgp_opts *o, const struct attrs *a,
 /* How many of pfx[0..n) fit in room bytes (all of family af), and their
  * size; -CEN_EINVAL for a prefix of another family. */
 static int
-fit(const struct bgp_afi *af, const struct prefix *pfx, size_t n,
-    size_t room, size_t *bytes)
+fit(const struct bgp_afi *af, const struct prefix *pfx, size_t n, size_t room,
+    size_t *bytes)
 {
 	size_t k, sz = 0;
 

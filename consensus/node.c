@@ -23,7 +23,7 @@
 #include "proto/rpc.h"
 
 #define NODE_FORWARD_TIMEOUT_MS 10000
-#define NODE_INFLIGHT_MAX	8
+#define NODE_INFLIGHT_MAX	1
 
 /* A proposal waiting for its entry to apply. */
 struct proposal {
@@ -749,6 +749,15 @@ leader_api(struct node *n)
 	return m != NULL && m->api_addr[0] ? m->api_addr : NULL;
 }
 
+static void
+ignore_result(int status, const char *message, uint64_t index, void *arg)
+{
+	(void)status;
+	(void)message;
+	(void)index;
+	(void)arg;
+}
+
 int
 node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 	     void *arg)
@@ -762,6 +771,17 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 	pbarena_reset(&n->check);
 	if (c == NULL)
 		return -CEN_EPROTO;
+	return node_propose_decoded(n, cmd, len, cb, arg);
+}
+
+int
+node_propose_decoded(struct node *n, const uint8_t *cmd, size_t len,
+		     node_propose_cb cb, void *arg)
+{
+	if (n->closing)
+		return -CEN_ESHUTDOWN;
+	if (cb == NULL)
+		cb = ignore_result; /* fire and forget */
 	if (raft_state(&n->raft) == RAFT_LEADER) {
 		struct proposal *p = calloc(1, sizeof(*p));
 

@@ -75,9 +75,13 @@ int node_start(uv_loop_t *loop, const struct node_config *cfg,
  * (then the node is freed). */
 void node_stop(struct node *n, void (*cb)(void *arg), void *arg);
 
-/* A packed cend.v1.Command (copied).  See above. */
+/* A packed cend.v1.Command (copied).  See above.  cb may be NULL. */
 int node_propose(struct node *n, const uint8_t *cmd, size_t len,
 		 node_propose_cb cb, void *arg);
+/* The same for a command the caller has decoded already (a request of the
+ * admin API): node_propose's own decode check is skipped. */
+int node_propose_decoded(struct node *n, const uint8_t *cmd, size_t len,
+			 node_propose_cb cb, void *arg);
 
 struct engine *node_engine(struct node *n);
 const struct node_config *node_config(const struct node *n);

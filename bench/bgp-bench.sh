@@ -1,0 +1,107 @@
+#!/bin/bash
+# bench/bgp-bench.sh [PREFIXES] [PER_UPDATE]
+#
+# Reflection through a 3-node cend cluster, measured from outside with
+# bgpblast (../shared/bench/bgpblast.c): one sender session announces
+# PREFIXES IPv4 /24s to node 1, receivers attached to nodes 2 and 3 count
+# them; then everything is withdrawn.  In the same run, BIRD 2 as a single
+# reflector (../shared/bench/rr-bench.sh bird), so the two can be compared
+# on the same machine.  Prints both results and cend's peak RSS per node.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+shared=${CEND_SHARED_DIR:-$root/../shared}
+n=${1:-1000000}
+per=${2:-4}
+build=${CEND_BUILD_DIR:-$root/build/release}
+work=$(mktemp -d /tmp/bgpbench.XXXXXX)
+pids=()
+cleanup()
+{
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	# keep the node logs of the last run for a look afterwards
+	rm -rf /tmp/bgpbench-last
+	mkdir -p /tmp/bgpbench-last
+	cp "$work"/*.log /tmp/bgpbench-last/ 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+[ -x "$build/cend" ] || { echo "build first: scripts/test --quick (no $build/cend)"; exit 2; }
+[ -f "$shared/bench/bgpblast.c" ] || { echo "no $shared/bench/bgpblast.c"; exit 2; }
+gcc -O2 -o "$work/bgpblast" "$shared/bench/bgpblast.c"
+
+net=127.0.50
+cat >"$work/topo.yaml" <<YAML
+cen:
+  id: cen-bench
+regions:
+  - id: r1
+    route_tables:
+      - id: rt1
+        system: true
+physical_connections:
+  - id: pc1
+    region: r1
+    access_point: ap1
+    speed_gbps: 100
+attachments:
+  - id: vbr-send
+    type: VBR
+    region: r1
+    physical_connection: pc1
+    vlan: 101
+    bandwidth_mbps: 10000
+    bgp:
+      peers:
+        - { address: 127.0.0.2, asn: 65001, nodes: [1], passive: true, route_quota: 4000000 }
+  - id: vbr-recv-2
+    type: VBR
+    region: r1
+    physical_connection: pc1
+    vlan: 102
+    bandwidth_mbps: 10000
+    bgp:
+      peers:
+        - { address: 127.0.0.3, asn: 65002, nodes: [2], passive: true }
+  - id: vbr-recv-3
+    type: VBR
+    region: r1
+    physical_connection: pc1
+    vlan: 103
+    bandwidth_mbps: 10000
+    bgp:
+      peers:
+        - { address: 127.0.0.4, asn: 65003, nodes: [3], passive: true }
+YAML
+
+list="1=$net.1:7201,2=$net.2:7201,3=$net.3:7201"
+for i in 1 2 3; do
+	"$build/cend" --id $i --region r1 --data-dir "$work/n$i" \
+		--raft-addr $net.$i:7201 --api-addr $net.$i:7101 \
+		--initial-cluster "$list" --bgp-addr $net.$i:1790 \
+		>"$work/n$i.log" 2>&1 &
+	pids+=($!)
+done
+ctl() { "$build/cenctl" --endpoints $net.1:7101,$net.2:7101,$net.3:7101 "$@"; }
+deadline=$((SECONDS + 30))
+until ctl apply -f "$work/topo.yaml" >/dev/null 2>&1; do
+	[ $SECONDS -lt $deadline ] || { echo "cluster did not come up"; tail "$work"/n*.log; exit 1; }
+	sleep 0.2
+done
+echo "== cend: 3 nodes, sender at node 1, receivers at nodes 2 and 3, $n prefixes, $per per UPDATE"
+"$work/bgpblast" --send 127.0.0.2:65001@$net.1:1790 \
+	--recv 127.0.0.3:65002@$net.2:1790 --recv 127.0.0.4:65003@$net.3:1790 \
+	--prefixes "$n" --per-update "$per" --withdraw --timeout 600 | tee "$work/cend.out"
+for i in 1 2 3; do
+	echo "cend node $i peak_rss_kb=$(awk '/VmHWM/{print $2}' /proc/${pids[$((i - 1))]}/status)"
+done
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pids=()
+
+if command -v bird >/dev/null && [ "${SKIP_BIRD:-0}" != 1 ]; then
+	echo "== BIRD 2 as a single reflector, same machine, same prefixes"
+	bash "$shared/bench/rr-bench.sh" bird "$n" "$per"
+fi
