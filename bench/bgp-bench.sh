@@ -36,6 +36,9 @@ net=127.0.50
 cat >"$work/topo.yaml" <<YAML
 cen:
   id: cen-bench
+  # bgpblast's random AS paths use 1000..60999: a hub ASN in that range
+  # would (rightly) drop the paths that contain it.  BIRD's DUT is 65000 too.
+  asn: 65000
 regions:
   - id: r1
     route_tables:
@@ -89,6 +92,14 @@ deadline=$((SECONDS + 30))
 until ctl apply -f "$work/topo.yaml" >/dev/null 2>&1; do
 	[ $SECONDS -lt $deadline ] || { echo "cluster did not come up"; tail "$work"/n*.log; exit 1; }
 	sleep 0.2
+done
+# every node runs its peer's session before bgpblast connects
+for i in 1 2 3; do
+	until "$build/cenctl" --endpoints $net.$i:7101 bgp summary 2>/dev/null |
+		grep -q "127.0.0.[234]"; do
+		[ $SECONDS -lt $deadline ] || { echo "node $i has no BGP peer"; exit 1; }
+		sleep 0.2
+	done
 done
 echo "== cend: 3 nodes, sender at node 1, receivers at nodes 2 and 3, $n prefixes, $per per UPDATE"
 "$work/bgpblast" --send 127.0.0.2:65001@$net.1:1790 \

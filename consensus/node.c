@@ -18,6 +18,7 @@
 #include "consensus/node.h"
 #include "consensus/store.h"
 #include "proto/admin.pb-c.h"
+#include "proto/cmddec.h"
 #include "proto/command.pb-c.h"
 #include "proto/pbarena.h"
 #include "proto/rpc.h"
@@ -199,7 +200,7 @@ entry_hdr_put(void *base, size_t plen)
 }
 
 static Cend__V1__Batch *
-entry_batch(const struct raft_buffer *buf, ProtobufCAllocator *alloc)
+entry_batch(const struct raft_buffer *buf, struct pbarena *arena)
 {
 	const uint8_t *p = buf->base;
 	size_t plen;
@@ -210,7 +211,7 @@ entry_batch(const struct raft_buffer *buf, ProtobufCAllocator *alloc)
 	       (size_t)p[7] << 24;
 	if (plen > buf->len - ENTRY_HDR)
 		return NULL;
-	return cend__v1__batch__unpack(alloc, plen, p + ENTRY_HDR);
+	return cmddec_batch(arena, p + ENTRY_HDR, plen);
 }
 
 /* Wire format of a length-delimited field (tag, varint length, bytes), so
@@ -362,7 +363,7 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	if (index <= store_applied_index(n->store))
 		return 0; /* applied before this restart */
 	/* the batch lives in the arena until the end of the entry */
-	b = entry_batch(buf, &n->arena.alloc);
+	b = entry_batch(buf, &n->arena);
 	if (b == NULL) {
 		/* cannot happen for entries we wrote; never take the node
 		 * down over it, but say so */
@@ -517,6 +518,7 @@ proposals_fail(struct proposal *p, int rc, const char *msg)
 }
 
 static void flush_queue(struct node *n);
+static void flush_timer_cb(uv_timer_t *t);
 
 static void
 barrier_done(struct raft_barrier *req, int status)
@@ -584,8 +586,11 @@ batch_applied(struct raft_apply *req, int status, void *result)
 	}
 	result_free(res);
 	free(br);
-	if (n->queue != NULL && !n->closing)
-		flush_queue(n);
+	/* not from inside raft's apply callback: raft_apply there would
+	 * append while raft is still applying */
+	if (n->queue != NULL && !n->closing &&
+	    !uv_is_active((uv_handle_t *)&n->flush_timer))
+		uv_timer_start(&n->flush_timer, flush_timer_cb, 0, 0);
 	if (status == 0)
 		commit_notify(n);
 }
@@ -767,7 +772,7 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 	if (n->closing)
 		return -CEN_ESHUTDOWN;
 	/* a command that does not decode would spoil its whole batch */
-	c = cend__v1__command__unpack(&n->check.alloc, len, cmd);
+	c = cmddec_command(&n->check, cmd, len);
 	pbarena_reset(&n->check);
 	if (c == NULL)
 		return -CEN_EPROTO;
