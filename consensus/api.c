@@ -19,7 +19,9 @@
 #include "consensus/store.h"
 #include "core/model_yaml.h"
 #include "proto/admin.pb-c.h"
+#include "proto/cmddec.h"
 #include "proto/fibmsg.h"
+#include "proto/pbarena.h"
 
 #define API_CHUNK (1u << 20)
 
@@ -38,6 +40,7 @@ struct api {
 	struct watcher *watchers;
 	struct node_listener listener;
 	struct bgp_speaker *speaker; /* NULL without --bgp-addr */
+	struct pbarena arena; /* decode checks of the write path */
 };
 
 static struct api *
@@ -121,6 +124,39 @@ propose(struct api *a, struct rpc_call *call, const Cend__V1__Command *c,
 	}
 	cend__v1__command__pack(c, buf);
 	rc = node_propose(a->node, buf, len, done, call);
+	free(buf);
+	if (rc != 0)
+		rpc_reply_error(call, status_of(rc),
+				rc == -CEN_ENOTLEADER
+					? "no leader is known yet; retry"
+					: "cannot propose: %s",
+				cen_strerror(rc));
+}
+
+/* Proposes the packed command that is field `tag` of a Command, given as
+ * its bytes (a request that was only checked, not unpacked for keeps). */
+static void
+propose_field(struct api *a, struct rpc_call *call, uint8_t tag,
+	      const uint8_t *field, size_t len, node_propose_cb done)
+{
+	uint8_t *buf = malloc(1 + 10 + len), *w = buf;
+	uint64_t v = len;
+	int rc;
+
+	if (buf == NULL) {
+		rpc_reply_error(call, RPC_INTERNAL, "out of memory");
+		return;
+	}
+	*w++ = tag;
+	while (v >= 0x80) {
+		*w++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*w++ = (uint8_t)v;
+	memcpy(w, field, len);
+	/* the caller decoded the field: so does the command */
+	rc = node_propose_decoded(a->node, buf, (size_t)(w - buf) + len, done,
+				  call);
 	free(buf);
 	if (rc != 0)
 		rpc_reply_error(call, status_of(rc),
@@ -353,18 +389,25 @@ h_delete(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 	cend__v1__delete_request__free_unpacked(req, NULL);
 }
 
+#define COMMAND_PATHS_TAG 0x22 /* Command.paths: field 4, bytes */
+
 static void
 h_paths(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 {
 	struct api *a = api_of(arg);
-	Cend__V1__Command c = CEND__V1__COMMAND__INIT;
+	Cend__V1__PathUpdate *req;
 
-	UNPACK_OR_FAIL(Cend__V1__PathUpdate, cend__v1__path_update__unpack,
-		       req);
-	c.cmd_case = CEND__V1__COMMAND__CMD_PATHS;
-	c.paths = req;
-	propose(a, call, &c, write_done);
-	cend__v1__path_update__free_unpacked(req, NULL);
+	/* a PathUpdate carries thousands of adds: check that it decodes,
+	 * then propose its own bytes as the Command's paths field */
+	req = cmddec_path_update(&a->arena, payload, len);
+	pbarena_reset(&a->arena);
+	if (req == NULL) {
+		rpc_reply_error(call, RPC_INVALID_ARGUMENT,
+				"request does not decode as "
+				"Cend__V1__PathUpdate");
+		return;
+	}
+	propose_field(a, call, COMMAND_PATHS_TAG, payload, len, write_done);
 }
 
 static void
@@ -388,22 +431,94 @@ h_health(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 	cend__v1__health_update__free_unpacked(req, NULL);
 }
 
+/* The command of a ProposeRequest that holds nothing else (field 1 once,
+ * as node_propose writes it), as a slice of the payload. */
+static bool
+propose_request_command(const uint8_t *p, size_t len, const uint8_t **cmd,
+			size_t *cmd_len)
+{
+	uint64_t v = 0;
+	size_t i = 1;
+
+	if (len < 2 || p[0] != 0x0a) /* ProposeRequest.command: field 1 */
+		return false;
+	for (int shift = 0; i < len && shift < 64; shift += 7) {
+		v |= (uint64_t)(p[i] & 0x7f) << shift;
+		if ((p[i++] & 0x80) == 0) {
+			if (v != len - i)
+				return false;
+			*cmd = p + i;
+			*cmd_len = (size_t)v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+node_propose_bytes(struct api *a, struct rpc_call *call, const uint8_t *cmd,
+		   size_t len)
+{
+	/* decoded as part of the request */
+	int rc = node_propose_decoded(a->node, cmd, len, write_done, call);
+
+	if (rc != 0)
+		rpc_reply_error(call, status_of(rc),
+				rc == -CEN_ENOTLEADER
+					? "no leader is known yet; retry"
+					: "cannot propose: %s",
+				cen_strerror(rc));
+}
+
+/* The request decoded into the arena: as node_propose sends it, only its
+ * command is decoded (by cmddec, fast), else the whole of it. */
+static Cend__V1__ProposeRequest *
+propose_request_decode(struct api *a, const uint8_t *payload,
+				     size_t len)
+{
+	Cend__V1__ProposeRequest *req;
+	const uint8_t *cmd;
+	size_t cmd_len;
+
+	if (!propose_request_command(payload, len, &cmd, &cmd_len))
+		return cend__v1__propose_request__unpack(&a->arena.alloc, len,
+							 payload);
+	req = pbarena_alloc(&a->arena, sizeof(*req));
+	if (req == NULL)
+		return NULL;
+	cend__v1__propose_request__init(req);
+	req->command = cmddec_command(&a->arena, cmd, cmd_len);
+	return req->command != NULL ? req : NULL;
+}
+
 static void
 h_propose(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 {
 	struct api *a = api_of(arg);
+	Cend__V1__ProposeRequest *req;
+	const uint8_t *cmd;
+	size_t cmd_len;
 
-	UNPACK_OR_FAIL(Cend__V1__ProposeRequest,
-		       cend__v1__propose_request__unpack, req);
+	req = propose_request_decode(a, payload, len);
+	if (req == NULL) {
+		pbarena_reset(&a->arena);
+		rpc_reply_error(call, RPC_INVALID_ARGUMENT,
+				"request does not decode as "
+				"Cend__V1__ProposeRequest");
+		return;
+	}
 	if (req->command == NULL) {
 		rpc_reply_error(call, RPC_INVALID_ARGUMENT, "command missing");
 	} else if (!node_is_leader(a->node)) {
 		/* a stale forward: the sender retries elsewhere */
 		rpc_reply_error(call, RPC_NOT_LEADER, "not the leader");
+	} else if (propose_request_command(payload, len, &cmd, &cmd_len)) {
+		/* as node_propose sends it: the command's own bytes */
+		node_propose_bytes(a, call, cmd, cmd_len);
 	} else {
 		propose(a, call, req->command, write_done);
 	}
-	cend__v1__propose_request__free_unpacked(req, NULL);
+	pbarena_reset(&a->arena);
 }
 
 /* ---- status and membership ----------------------------------------- */
@@ -1165,6 +1280,7 @@ api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
 	if (a == NULL)
 		return cen_errf(err, -CEN_ENOMEM, "out of memory");
 	a->node = node;
+	pbarena_init(&a->arena);
 	for (size_t i = 0; methods[i].name != NULL; i++)
 		methods[i].arg = a;
 	rc = rpc_server_new(loop, methods, 0, &a->server);
@@ -1198,5 +1314,6 @@ api_stop(struct api *a)
 	node_unlisten(a->node, &a->listener);
 	rpc_server_close(a->server);
 	rpc_client_close(a->client);
+	pbarena_fini(&a->arena);
 	free(a);
 }

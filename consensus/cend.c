@@ -55,6 +55,7 @@ static struct node *node;
 static struct api *api;
 static struct bgp_speaker *speaker;
 static uv_signal_t sigterm, sigint;
+static uv_timer_t handoff_timer;
 static int log_level = 2;
 
 static void logf_(int level, const char *fmt, ...)
@@ -121,18 +122,18 @@ stopped(void *arg)
 	(void)arg;
 	uv_close((uv_handle_t *)&sigterm, NULL);
 	uv_close((uv_handle_t *)&sigint, NULL);
+	uv_close((uv_handle_t *)&handoff_timer, NULL);
 }
 
 static void
-on_signal(uv_signal_t *h, int signum)
+shutdown_now(uv_timer_t *t)
 {
-	static bool stopping;
+	static bool down;
 
-	if (stopping)
+	if (down)
 		return;
-	stopping = true;
-	logf_(2, "cend: %s: shutting down",
-	      signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	down = true;
+	uv_timer_stop(&handoff_timer);
 	if (speaker != NULL)
 		bgp_speaker_stop(speaker);
 	speaker = NULL;
@@ -143,6 +144,39 @@ on_signal(uv_signal_t *h, int signum)
 		node_stop(node, stopped, NULL);
 	else
 		stopped(NULL);
+}
+
+/* The leadership transfer is over (done or given up): stop on the next
+ * loop turn, outside Raft's callback. */
+static void
+handed_off(int status, const char *message, void *arg)
+{
+	if (!uv_is_closing((uv_handle_t *)&handoff_timer))
+		uv_timer_start(&handoff_timer, shutdown_now, 0, 0);
+}
+
+/* A leader told to stop first hands leadership to an up-to-date voter (as
+ * `leader transfer` does), so a planned restart does not leave the cluster
+ * without a leader for an election timeout; the API keeps serving and
+ * forwarding meanwhile.  Raft gives a transfer up after an election
+ * timeout; the timer is a guard should it never call back. */
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	static bool stopping;
+
+	if (stopping)
+		return;
+	stopping = true;
+	logf_(2, "cend: %s: shutting down",
+	      signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	uv_timer_start(&handoff_timer, shutdown_now,
+		       2 * (uint64_t)node_config(node)->election_ms, 0);
+	if (node_is_leader(node) &&
+	    node_leader_transfer(node, 0, handed_off, NULL) == 0)
+		logf_(2, "cend: handing leadership over first");
+	else
+		shutdown_now(NULL);
 }
 
 /* --join: ask the cluster (through any member's API) to add this node as a
@@ -347,6 +381,7 @@ main(int argc, char **argv)
 	}
 	uv_signal_init(&loop, &sigterm);
 	uv_signal_init(&loop, &sigint);
+	uv_timer_init(&loop, &handoff_timer);
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	uv_signal_start(&sigint, on_signal, SIGINT);
 	logf_(2, "cend: node %llu of %s: raft %s, api %s, data %s",

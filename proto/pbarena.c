@@ -58,6 +58,12 @@ arena_free(void *arg, void *ptr)
 	(void)ptr;
 }
 
+void *
+pbarena_alloc(struct pbarena *a, size_t size)
+{
+	return arena_alloc(a, size);
+}
+
 void
 pbarena_init(struct pbarena *a)
 {

@@ -30,6 +30,8 @@ struct pbarena {
 
 /* pbarena.c */
 void pbarena_init(struct pbarena *a);
+/* size bytes (aligned for any type) until the next reset, or NULL. */
+void *pbarena_alloc(struct pbarena *a, size_t size);
 /* Frees everything allocated from a; keeps one chunk for reuse. */
 void pbarena_reset(struct pbarena *a);
 void pbarena_fini(struct pbarena *a);
