@@ -392,15 +392,15 @@ send_wbuf(struct peer *p, struct wbuf *w)
 	wbuf_reset(w);
 }
 
-/* Sends a sorted run of advertisements of one attribute set (or
- * withdrawals) of one family. */
+/* Appends the UPDATEs for a sorted run of advertisements of one attribute
+ * set (or withdrawals) of one family to w, sending whenever w holds more
+ * than 256 KiB (one write for many UPDATEs, not one each). */
 static void
-send_run(struct peer *p, const struct adv *v, size_t n)
+send_run(struct peer *p, struct wbuf *w, const struct adv *v, size_t n)
 {
 	const struct bgp_opts *o = bgp_session_opts(p->s);
 	int aid = bgp_afi_of_family(v[0].prefix.family);
 	struct prefix *pf = malloc(n * sizeof(*pf));
-	struct wbuf w;
 	size_t done = 0;
 
 	if (pf == NULL || aid < 0 || !(o->aids & BGP_AID_BIT(aid))) {
@@ -409,23 +409,20 @@ send_run(struct peer *p, const struct adv *v, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		pf[i] = v[i].prefix;
-	wbuf_init(&w);
 	while (done < n) {
 		int k = v[0].attrs != NULL
-				? bgp_update_build_reach(&w, o, aid, v[0].attrs,
+				? bgp_update_build_reach(w, o, aid, v[0].attrs,
 							 NULL, pf + done,
 							 n - done)
 				: bgp_update_build_withdraw(
-					  &w, o, aid, pf + done, n - done);
+					  w, o, aid, pf + done, n - done);
 
 		if (k <= 0)
 			break;
 		done += (size_t)k;
-		if (w.len > 256 * 1024)
-			send_wbuf(p, &w);
+		if (w->len > 256 * 1024)
+			send_wbuf(p, w);
 	}
-	send_wbuf(p, &w);
-	wbuf_free(&w);
 	free(pf);
 }
 
@@ -434,6 +431,7 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 {
 	struct engine *e = node_engine(sp->node);
 	struct adv *v;
+	struct wbuf w;
 	size_t n = 0, cap = p->dirty.count;
 	const void *k;
 	void *val;
@@ -475,15 +473,18 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 	}
 	rib_clear(&sp->st, &p->dirty);
 	qsort(v, n, sizeof(*v), adv_cmp);
+	wbuf_init(&w);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 
 		while (j < n && v[j].attrs == v[i].attrs &&
 		       v[j].prefix.family == v[i].prefix.family)
 			j++;
-		send_run(p, v + i, j - i);
+		send_run(p, &w, v + i, j - i);
 		i = j;
 	}
+	send_wbuf(p, &w);
+	wbuf_free(&w);
 	free(v);
 }
 
