@@ -24,6 +24,8 @@
 #include "proto/pbarena.h"
 
 #define API_CHUNK (1u << 20)
+#define API_BUILTIN_METHODS 24 /* the table below, terminator included */
+#define API_EXTRA_METHODS 16
 
 struct watcher {
 	struct watcher *next;
@@ -1268,7 +1270,23 @@ static struct rpc_method methods[] = {
 	{ "cend.v1.Admin/PeerAdj", h_peer_adj, NULL },
 	{ "cend.v1.Cluster/Propose", h_propose, NULL },
 	{ NULL, NULL, NULL },
+	/* room for api_extend */
+	[API_BUILTIN_METHODS + API_EXTRA_METHODS] = { NULL, NULL, NULL },
 };
+
+int
+api_extend(const struct rpc_method *m)
+{
+	size_t i = 0;
+
+	while (methods[i].name != NULL)
+		i++;
+	if (i >= API_BUILTIN_METHODS + API_EXTRA_METHODS)
+		return -CEN_ETOOBIG;
+	methods[i] = *m; /* keeps its own arg */
+	methods[i + 1].name = NULL;
+	return 0;
+}
 
 int
 api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
@@ -1282,7 +1300,8 @@ api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
 	a->node = node;
 	pbarena_init(&a->arena);
 	for (size_t i = 0; methods[i].name != NULL; i++)
-		methods[i].arg = a;
+		if (methods[i].arg == NULL)
+			methods[i].arg = a; /* extensions bring their own */
 	rc = rpc_server_new(loop, methods, 0, &a->server);
 	if (rc == 0)
 		rc = rpc_client_new(loop, &a->client);

@@ -13,6 +13,11 @@ struct api;
 
 /* api.c */
 
+/* Adds a method served next to the Admin ones (FIB subscriptions, ...):
+ * call before api_start; m->arg is passed to its handler.  0 or
+ * -CEN_ETOOBIG. */
+int api_extend(const struct rpc_method *m);
+
 /* Serves the Admin and Cluster services of node on every endpoint
  * ("HOST:PORT" or "unix:/path"). */
 int api_start(uv_loop_t *loop, struct node *node, const char *const *endpoints,
