@@ -25,6 +25,15 @@
 
 #define NODE_FORWARD_TIMEOUT_MS 10000
 #define NODE_INFLIGHT_MAX	1
+#define NODE_LATER_MAX		(64u << 20) /* bytes of entries deferred */
+
+/* A committed entry that a follower applies on a later loop turn. */
+struct later {
+	struct later *next;
+	uint64_t index;
+	size_t len;
+	uint8_t buf[];
+};
 
 /* A proposal waiting for its entry to apply. */
 struct proposal {
@@ -33,6 +42,7 @@ struct proposal {
 	size_t len;
 	node_propose_cb cb;
 	void *arg;
+	bool forwarded; /* a follower waits to apply it too */
 };
 
 /* Per-command outcome of an applied batch, handed to the leader's apply
@@ -68,8 +78,12 @@ struct node {
 	size_t queued_bytes;
 	size_t inflight;
 	struct raft_barrier *barrier; /* telling followers the commit index */
+	bool notify;		      /* commit_notify on the next flush */
 	struct pbarena arena;	      /* the entry being applied, unpacked */
 	struct pbarena check;	      /* node_propose's decode check */
+	struct later *later, *later_tail; /* see fsm_apply */
+	size_t later_bytes;
+	uv_idle_t later_idle;
 	uv_timer_t flush_timer;
 	uv_timer_t announce_timer;
 	struct batch_result *unclaimed; /* result nobody took */
@@ -145,6 +159,12 @@ members_load(struct node *n)
 		m->id = id;
 		snprintf(m->raft_addr, sizeof(m->raft_addr), "%s", raft);
 		snprintf(m->api_addr, sizeof(m->api_addr), "%s", api);
+		/* the file holds applied MemberInfo: a restart with the same
+		 * addresses has nothing to announce (no entry per restart) */
+		if (id == n->cfg.id &&
+		    strcmp(m->api_addr, n->cfg.api_addr) == 0 &&
+		    strcmp(m->raft_addr, n->cfg.raft_addr) == 0)
+			n->announced = true;
 	}
 	fclose(f);
 }
@@ -344,11 +364,11 @@ flushed_hook(const char *attachment, const struct prefix *peer, uint8_t node,
 			l->flushed(attachment, peer, node, l->arg);
 }
 
-static int
-fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+/* Applies entry `index` to the engine and the store; returns the outcome
+ * of each of its commands (NULL for an entry that is not a batch). */
+static struct batch_result *
+apply_entry(struct node *n, uint64_t index, const struct raft_buffer *buf)
 {
-	struct node *n = fsm->data;
-	uint64_t index = raft_last_applied(&n->raft) + 1;
 	struct apply_hooks hooks = { .member = member_hook,
 				     .flushed = flushed_hook,
 				     .arg = n };
@@ -357,11 +377,6 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	struct store_txn *t;
 	int rc;
 
-	*result = NULL;
-	result_free(n->unclaimed);
-	n->unclaimed = NULL;
-	if (index <= store_applied_index(n->store))
-		return 0; /* applied before this restart */
 	/* the batch lives in the arena until the end of the entry */
 	b = entry_batch(buf, &n->arena);
 	if (b == NULL) {
@@ -375,7 +390,7 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 		log_msg(n, "entry %s does not decode as a batch: skipped",
 			what);
 		pbarena_reset(&n->arena);
-		return 0;
+		return NULL;
 	}
 	res = calloc(1, sizeof(*res) + b->n_commands * sizeof(res->r[0]));
 	if (res == NULL)
@@ -415,24 +430,123 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 		abort();
 	}
 	pbarena_reset(&n->arena);
-	n->unclaimed = res;
-	*result = res;
 	if (n->parked != NULL)
 		parked_release(n, false);
 	for (struct node_listener *l = n->listeners; l != NULL; l = l->next)
 		if (l->applied != NULL)
 			l->applied(index, l->arg);
+	return res;
+}
+
+/* Applies the oldest deferred entry; false when there is none. */
+static bool
+later_apply_one(struct node *n)
+{
+	struct later *l = n->later;
+	struct raft_buffer buf;
+
+	if (l == NULL)
+		return false;
+	n->later = l->next;
+	if (n->later == NULL)
+		n->later_tail = NULL;
+	n->later_bytes -= l->len;
+	buf.base = l->buf;
+	buf.len = l->len;
+	result_free(apply_entry(n, l->index, &buf));
+	free(l);
+	return true;
+}
+
+static void
+later_drain(struct node *n)
+{
+	while (later_apply_one(n))
+		;
+	uv_idle_stop(&n->later_idle);
+}
+
+/* One deferred entry per loop turn, so that Raft's I/O runs in between. */
+static void
+later_idle_cb(uv_idle_t *h)
+{
+	struct node *n = h->data;
+
+	if (!later_apply_one(n) || n->later == NULL)
+		uv_idle_stop(h);
+}
+
+/* Defers entry `index` (copied); false when it must be applied now. */
+static bool
+later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
+{
+	struct later *l;
+
+	if (n->closing || n->later_bytes + buf->len > NODE_LATER_MAX ||
+	    (l = malloc(sizeof(*l) + buf->len)) == NULL)
+		return false;
+	l->next = NULL;
+	l->index = index;
+	l->len = buf->len;
+	memcpy(l->buf, buf->base, buf->len);
+	if (n->later_tail != NULL)
+		n->later_tail->next = l;
+	else
+		n->later = l;
+	n->later_tail = l;
+	n->later_bytes += buf->len;
+	uv_idle_start(&n->later_idle, later_idle_cb);
+	return true;
+}
+
+/*
+ * Raft applies an entry as soon as it learns it is committed, inside the
+ * callback that received the AppendEntries carrying that news, and the
+ * loop runs nothing else until the apply returns: on a follower that
+ * delays its answer to the new entries of the same message (written to
+ * disk meanwhile) by the whole apply, and with it the leader's commit of
+ * them.  So a follower copies the entry and applies it on a later loop
+ * turn, in order; everything deferred is applied before any entry is
+ * applied at once (as the leader, which needs the outcome), before a
+ * snapshot or a restore, and on stop.  Status and parked forwarded writes
+ * go by what is applied (the store's index), so a reader still sees its
+ * own writes.
+ */
+static int
+fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+	struct node *n = fsm->data;
+	uint64_t index = raft_last_applied(&n->raft) + 1;
+
+	*result = NULL;
+	result_free(n->unclaimed);
+	n->unclaimed = NULL;
+	if (index <= store_applied_index(n->store))
+		return 0; /* applied before this restart */
+	if (raft_state(&n->raft) != RAFT_LEADER && later_push(n, index, buf))
+		return 0;
+	later_drain(n);
+	n->unclaimed = apply_entry(n, index, buf);
+	*result = n->unclaimed;
 	return 0;
 }
 
+/* Snapshots are written on the loop, from one LMDB read transaction
+ * (store_snapshot): raft's fsm version 3 would move the writing to a worker
+ * thread, but libraft 0.15 refuses that version at raft_init.  The image may
+ * end newer than raft's snapshot index (the store is written with every
+ * entry); restore never rolls the store back and apply skips what the store
+ * already holds, so that is safe. */
 static int
 fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
 	struct node *n = fsm->data;
 	uint8_t *img;
 	size_t len;
-	int rc = store_snapshot(n->store, &img, &len);
+	int rc;
 
+	later_drain(n); /* the image is of everything raft has applied */
+	rc = store_snapshot(n->store, &img, &len);
 	if (rc != 0)
 		return RAFT_NOMEM;
 	*bufs = raft_malloc(sizeof(**bufs));
@@ -488,6 +602,7 @@ fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	uint64_t idx = store_image_index(buf->base, buf->len);
 	int rc = 0;
 
+	later_drain(n);
 	/* the store may already be newer than the snapshot (it is written
 	 * with every entry): never roll it back */
 	if (idx > store_applied_index(n->store)) {
@@ -536,8 +651,10 @@ barrier_done(struct raft_barrier *req, int status)
  * and an idle leader sends one only with its next heartbeat: up to two
  * heartbeat intervals later.  A write forwarded by a follower is answered
  * once the follower has applied it (read your writes), so when the leader
- * goes idle it appends a barrier (an empty entry, never applied to the
- * FSM), whose AppendEntries carries the commit index at once.
+ * has applied one and has nothing else to send, it appends a barrier (an
+ * empty entry, never applied to the FSM), whose AppendEntries carries the
+ * commit index at once.  Called from the flush timer, never from inside
+ * raft's apply callback.
  */
 static void
 commit_notify(struct node *n)
@@ -572,6 +689,7 @@ batch_applied(struct raft_apply *req, int status, void *result)
 	for (size_t i = 0; p != NULL; i++) {
 		struct proposal *next = p->next;
 
+		n->notify |= status == 0 && p->forwarded;
 		if (status != 0)
 			p->cb(-CEN_EIO, raft_strerror(status), 0, p->arg);
 		else if (res == NULL)
@@ -588,11 +706,9 @@ batch_applied(struct raft_apply *req, int status, void *result)
 	free(br);
 	/* not from inside raft's apply callback: raft_apply there would
 	 * append while raft is still applying */
-	if (n->queue != NULL && !n->closing &&
+	if ((n->queue != NULL || n->notify) && !n->closing &&
 	    !uv_is_active((uv_handle_t *)&n->flush_timer))
 		uv_timer_start(&n->flush_timer, flush_timer_cb, 0, 0);
-	if (status == 0)
-		commit_notify(n);
 }
 
 /* Packs the queued commands (up to NODE_BATCH_MAX bytes) into one entry. */
@@ -667,7 +783,13 @@ flush_queue(struct node *n)
 static void
 flush_timer_cb(uv_timer_t *t)
 {
-	flush_queue(t->data);
+	struct node *n = t->data;
+
+	flush_queue(n);
+	if (n->notify) {
+		n->notify = false;
+		commit_notify(n);
+	}
 }
 
 struct forward {
@@ -776,12 +898,12 @@ node_propose(struct node *n, const uint8_t *cmd, size_t len, node_propose_cb cb,
 	pbarena_reset(&n->check);
 	if (c == NULL)
 		return -CEN_EPROTO;
-	return node_propose_decoded(n, cmd, len, cb, arg);
+	return node_propose_decoded(n, cmd, len, false, cb, arg);
 }
 
 int
 node_propose_decoded(struct node *n, const uint8_t *cmd, size_t len,
-		     node_propose_cb cb, void *arg)
+		     bool forwarded, node_propose_cb cb, void *arg)
 {
 	if (n->closing)
 		return -CEN_ESHUTDOWN;
@@ -798,6 +920,7 @@ node_propose_decoded(struct node *n, const uint8_t *cmd, size_t len,
 		p->len = len;
 		p->cb = cb;
 		p->arg = arg;
+		p->forwarded = forwarded;
 		if (n->queue_tail != NULL)
 			n->queue_tail->next = p;
 		else
@@ -1023,6 +1146,8 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 	n->flush_timer.data = n;
 	uv_timer_init(loop, &n->announce_timer);
 	n->announce_timer.data = n;
+	uv_idle_init(loop, &n->later_idle);
+	n->later_idle.data = n;
 
 	n->fsm.version = 2;
 	n->fsm.data = n;
@@ -1099,6 +1224,12 @@ closed_all(struct node *n)
 	void *arg = n->stop_arg;
 
 	result_free(n->unclaimed);
+	while (n->later != NULL) { /* applied by Raft again after a start */
+		struct later *l = n->later;
+
+		n->later = l->next;
+		free(l);
+	}
 	engine_free(n->engine);
 	store_close(n->store);
 	pbarena_fini(&n->arena);
@@ -1127,6 +1258,7 @@ raft_closed(struct raft *r)
 	rpc_client_close(n->client);
 	uv_close((uv_handle_t *)&n->flush_timer, handle_closed);
 	uv_close((uv_handle_t *)&n->announce_timer, handle_closed);
+	uv_close((uv_handle_t *)&n->later_idle, handle_closed);
 }
 
 void
@@ -1136,7 +1268,8 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
 
 	n->stop_cb = cb;
 	n->stop_arg = arg;
-	n->closing = 3; /* two timers, then 1 = done */
+	later_drain(n); /* the store as far as Raft has applied */
+	n->closing = 4; /* two timers and an idle handle, then 1 = done */
 	n->queue = n->queue_tail = NULL;
 	proposals_fail(q, -CEN_ESHUTDOWN, "node shutting down");
 	parked_release(n, true);

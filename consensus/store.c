@@ -995,25 +995,57 @@ img_record(struct img *im, uint8_t db, const MDB_val *k, const MDB_val *d)
 	return 0;
 }
 
+struct store_snap {
+	struct store *st;
+	MDB_txn *txn;
+};
+
 int
-store_snapshot(struct store *st, uint8_t **buf, size_t *len)
+store_snapshot_begin(struct store *st, struct store_snap **out)
 {
+	struct store_snap *sn = calloc(1, sizeof(*sn));
+	int rc;
+
+	if (sn == NULL)
+		return -CEN_ENOMEM;
+	sn->st = st;
+	/* MDB_NOTLS (store_open): the read transaction may be used and ended
+	 * by other threads than this one */
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &sn->txn);
+	if (rc != 0) {
+		free(sn);
+		return mdb_fail(st, NULL, rc, "beginning a read transaction");
+	}
+	*out = sn;
+	return 0;
+}
+
+void
+store_snapshot_end(struct store_snap *sn)
+{
+	if (sn == NULL)
+		return;
+	mdb_txn_abort(sn->txn);
+	free(sn);
+}
+
+int
+store_snapshot_write(struct store_snap *sn, uint8_t **buf, size_t *len)
+{
+	struct store *st = sn->st;
+	MDB_txn *txn = sn->txn;
 	struct img im = { 0 };
 	uint64_t index, term;
 	size_t guess = IMG_HEADER + IMG_TRAILER;
-	MDB_txn *txn;
 	int rc;
 
 	*buf = NULL;
 	*len = 0;
-	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-	if (rc != 0)
-		return mdb_fail(st, NULL, rc, "beginning a read transaction");
 	rc = read_u64(st, txn, KEY_INDEX, &index, NULL);
 	if (rc == 0)
 		rc = read_u64(st, txn, KEY_TERM, &term, NULL);
 	if (rc != 0)
-		goto out;
+		return rc;
 	/* the pages in use bound the image's size closely enough */
 	for (int i = 0; i < DB_COUNT; i++) {
 		MDB_stat s;
@@ -1025,7 +1057,7 @@ store_snapshot(struct store *st, uint8_t **buf, size_t *len)
 	}
 	rc = img_reserve(&im, guess);
 	if (rc != 0)
-		goto out;
+		return rc;
 	memcpy(im.buf, IMG_MAGIC, 8);
 	put_u32(im.buf + 8, IMG_VERSION);
 	put_u64(im.buf + 12, index);
@@ -1057,8 +1089,6 @@ store_snapshot(struct store *st, uint8_t **buf, size_t *len)
 		put_u64(im.buf + im.len, XXH3_64bits(im.buf, im.len));
 		im.len += IMG_TRAILER;
 	}
-out:
-	mdb_txn_abort(txn);
 	if (rc != 0) {
 		free(im.buf);
 		return rc;
@@ -1066,6 +1096,22 @@ out:
 	*buf = im.buf;
 	*len = im.len;
 	return 0;
+}
+
+int
+store_snapshot(struct store *st, uint8_t **buf, size_t *len)
+{
+	struct store_snap *sn;
+	int rc;
+
+	*buf = NULL;
+	*len = 0;
+	rc = store_snapshot_begin(st, &sn);
+	if (rc != 0)
+		return rc;
+	rc = store_snapshot_write(sn, buf, len);
+	store_snapshot_end(sn);
+	return rc;
 }
 
 static int

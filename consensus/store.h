@@ -92,6 +92,13 @@ int store_load(struct store *st, struct engine *e, struct cen_err *err);
 /* A consistent image of the whole store, taken in one read transaction:
  * a malloc'd buffer the caller frees.  Runs without blocking writers. */
 int store_snapshot(struct store *st, uint8_t **buf, size_t *len);
+/* The same in steps, for snapshots taken off the event loop: begin (a read
+ * transaction: the image is the state at this moment), write (any thread;
+ * slow), end (any thread). */
+struct store_snap;
+int store_snapshot_begin(struct store *st, struct store_snap **out);
+int store_snapshot_write(struct store_snap *sn, uint8_t **buf, size_t *len);
+void store_snapshot_end(struct store_snap *sn);
 /* Replaces the whole store with an image from store_snapshot (in one write
  * transaction).  Rejects a corrupt image with -CEN_EPARSE, leaving the
  * store unchanged. */
