@@ -46,6 +46,9 @@ usage(FILE *f)
 		"                                   announce or withdraw as "
 		"a BGP peer would\n"
 		"  fib show [--region R]\n"
+		"  forwarder list                   FIB subscribers of every "
+		"member, with\n"
+		"                                   version and lag\n"
 		"  watch routes|events\n"
 		"\n"
 		"Offline:\n"
@@ -147,7 +150,8 @@ static const struct command commands[] = {
 	{ "health-check", cenctl_health_check },
 	{ "route", cenctl_route },
 	{ "routes", cenctl_route },
-	{ "fib", cenctl_fib },
+	{ "fib", cenctl_fib_cmd },
+	{ "forwarder", cenctl_forwarder },
 	{ "apply", cenctl_apply },
 	{ "watch", cenctl_watch },
 	{ "bgp", cenctl_bgp },

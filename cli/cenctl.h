@@ -223,6 +223,11 @@ char *wire_nhg_fmt(const struct Cend__V1__NextHopGroup *g, char *buf,
 /* AS path "65001 65002" (empty: ""). */
 char *wire_aspath_fmt(const uint32_t *asns, size_t n, char *buf, size_t size);
 
+/* forwarder.c: forwarder list; fib watch, and the `fib` noun (fib watch
+ * here, the other verbs to cenctl_fib) */
+int cenctl_forwarder(struct cenctl *ctl, int argc, char **argv);
+int cenctl_fib_cmd(struct cenctl *ctl, int argc, char **argv);
+
 /* simulate.c */
 int cenctl_simulate(struct cenctl *ctl, int argc, char **argv);
 

@@ -2,7 +2,9 @@
  * routes.c - what the cluster has computed and the whole-configuration
  * write: `route list` (every path of the route tables, or what one
  * attachment has learned, with state and reason: ROUTING.md "Overlapping
- * routes and conflicts"), `fib show` (a region's FIB), `apply -f FILE`
+ * routes and conflicts"), `route add|del` (paths as a BGP peer would
+ * announce them; `route add --count N --start P` loads N consecutive
+ * prefixes in pipelined batches), `fib show` (a region's FIB), `apply -f FILE`
  * (replace the configuration declaratively, or show the diff with
  * --dry-run) and `watch routes|events` (one line per event until
  * interrupted).
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "cli/cenctl.h"
 #include "core/attr.h"
@@ -18,6 +21,7 @@
 #include "core/model_yaml.h"
 #include "core/prefix.h"
 #include "proto/admin.pb-c.h"
+#include "proto/rpc.h"
 
 static const char *
 state_str(int s)
@@ -241,6 +245,250 @@ route_list(struct cenctl *ctl, struct opts *o, const void *data)
 #define ASNS_MAX  64
 #define COMMS_MAX 64
 
+/* ---- route add --count: bulk loading ------------------------------- */
+
+#define BULK_COUNT_MAX	    100000000u
+#define BULK_BATCH_MAX	    100000u
+#define BULK_BATCH_DEFAULT  10000u
+#define BULK_INFLIGHT	    4 /* requests in flight on the connection */
+#define BULK_TIMEOUT_MIN_MS 30000
+
+struct bulk {
+	uv_loop_t loop;
+	struct rpc_client *client;
+	char ep[128];		   /* the leader's API, or who answered */
+	Cend__V1__PathUpdate *req; /* adds filled per request */
+	Cend__V1__PathAdd *adds;
+	Cend__V1__PathAdd **addp;
+	uint8_t (*pbuf)[18];
+	struct prefix next; /* the next prefix to send */
+	uint64_t left, acked, requests, index;
+	uint32_t batch, timeout_ms;
+	unsigned inflight;
+	int rc;
+	struct cen_err err;
+};
+
+struct bulk_call {
+	struct bulk *b;
+	uint32_t n;
+};
+
+/* The next prefix of p's length (10.0.0.0/24 -> 10.0.1.0/24); -1 past the
+ * end of the address space. */
+static int
+bulk_next_prefix(struct prefix *p)
+{
+	unsigned bit;
+
+	if (p->len == 0)
+		return -1;
+	bit = p->len - 1u; /* the last network bit; 0 is byte 0's top bit */
+	for (int i = (int)(bit / 8); i >= 0; i--) {
+		unsigned v = p->addr.bytes[i] +
+			     (i == (int)(bit / 8) ? 1u << (7 - bit % 8) : 1u);
+
+		p->addr.bytes[i] = (uint8_t)v;
+		if (v < 256)
+			return 0;
+	}
+	return -1;
+}
+
+static void bulk_send(struct bulk *b);
+
+static void
+bulk_done(rpc_status status, const char *message, const uint8_t *payload,
+	  size_t len, bool eos, void *arg)
+{
+	struct bulk_call *c = arg;
+	struct bulk *b = c->b;
+
+	b->inflight--;
+	if (status != RPC_OK) {
+		if (b->rc == 0)
+			b->rc = cen_errf(&b->err,
+					 status == RPC_INVALID_ARGUMENT
+						 ? -CEN_EINVAL
+						 : -CEN_EIO,
+					 "%s: %s (after %llu routes)", b->ep,
+					 message != NULL && message[0]
+						 ? message
+						 : rpc_status_str(status),
+					 (unsigned long long)b->acked);
+	} else {
+		Cend__V1__WriteResponse *r =
+			cend__v1__write_response__unpack(NULL, len, payload);
+
+		if (r != NULL && r->index > b->index)
+			b->index = r->index;
+		if (r != NULL)
+			cend__v1__write_response__free_unpacked(r, NULL);
+		b->acked += c->n;
+	}
+	free(c);
+	bulk_send(b);
+	if (b->inflight == 0)
+		uv_stop(&b->loop);
+}
+
+/* Keeps BULK_INFLIGHT requests of up to batch adds each in flight. */
+static void
+bulk_send(struct bulk *b)
+{
+	while (b->rc == 0 && b->left > 0 && b->inflight < BULK_INFLIGHT) {
+		uint32_t n = b->left < b->batch ? (uint32_t)b->left : b->batch;
+		struct bulk_call *c = malloc(sizeof(*c));
+		uint8_t *buf;
+		size_t len;
+		int rc;
+
+		for (uint32_t i = 0; i < n; i++) {
+			b->adds[i].prefix.len =
+				wire_prefix_pack(&b->next, b->pbuf[i]);
+			/* checked to fit beforehand; the step after the
+			 * last prefix may run off the end */
+			(void)bulk_next_prefix(&b->next);
+		}
+		b->req->n_adds = n;
+		len = cend__v1__path_update__get_packed_size(b->req);
+		buf = malloc(len > 0 ? len : 1);
+		if (c == NULL || buf == NULL) {
+			free(c);
+			free(buf);
+			b->rc = cen_errf(&b->err, -CEN_ENOMEM, "out of memory");
+			break;
+		}
+		cend__v1__path_update__pack(b->req, buf);
+		c->b = b;
+		c->n = n;
+		rc = rpc_client_call(b->client, b->ep, CENCTL_ADMIN("Paths"),
+				     buf, len, b->timeout_ms, bulk_done, c);
+		free(buf);
+		if (rc != 0) {
+			free(c);
+			b->rc = cen_errf(&b->err, rc, "%s: cannot send: %s",
+					 b->ep, cen_strerror(rc));
+			break;
+		}
+		b->inflight++;
+		b->requests++;
+		b->left -= n;
+	}
+}
+
+/* Where bulk writes go: the leader's API (no forwarding hop), else the
+ * endpoint that answered. */
+static int
+bulk_endpoint(struct cenctl *ctl, char *ep, size_t size, struct cen_err *err)
+{
+	Cend__V1__MemberListRequest req = CEND__V1__MEMBER_LIST_REQUEST__INIT;
+	Cend__V1__MemberListResponse *r;
+	int rc;
+
+	rc = cenctl_call(ctl, CENCTL_ADMIN("MemberList"), &req.base,
+			 &cend__v1__member_list_response__descriptor,
+			 (ProtobufCMessage **)&r, err);
+	if (rc != 0)
+		return rc;
+	snprintf(ep, size, "%s", ctl->conn_ep);
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i]->is_leader && r->members[i]->api_addr[0])
+			snprintf(ep, size, "%s", r->members[i]->api_addr);
+	cend__v1__member_list_response__free_unpacked(r, NULL);
+	return 0;
+}
+
+/* route add --count N --start P: N consecutive prefixes of P's length from
+ * P, in Admin/Paths requests of batch adds each, pipelined on one
+ * connection to the leader.  req carries the attachment, peer, node and
+ * one add template (attrs); prints what was loaded and how fast. */
+static int
+route_bulk(struct cenctl *ctl, Cend__V1__PathUpdate *req,
+	   const Cend__V1__PathAttrs *attrs, const struct prefix *start,
+	   uint64_t count, uint32_t batch)
+{
+	struct bulk *b = calloc(1, sizeof(*b));
+	struct prefix q = *start;
+	uint64_t t0;
+	double secs;
+	int rc;
+
+	if (b == NULL)
+		return cenctl_fail(&(struct cen_err){ .msg = "out of memory" });
+	for (uint64_t i = 1; i < count; i++)
+		if (bulk_next_prefix(&q) != 0) {
+			free(b);
+			fprintf(stderr,
+				"cenctl route add: --count %llu from --start "
+				"runs past the end of the address space\n",
+				(unsigned long long)count);
+			return 2;
+		}
+	b->req = req;
+	b->next = *start;
+	b->left = count;
+	b->batch = (uint32_t)(batch < count ? batch : count);
+	cenctl_client_init(ctl, &b->err);
+	b->timeout_ms = ctl->timeout_ms > BULK_TIMEOUT_MIN_MS
+				? ctl->timeout_ms
+				: BULK_TIMEOUT_MIN_MS;
+	b->adds = calloc(b->batch, sizeof(*b->adds));
+	b->addp = calloc(b->batch, sizeof(*b->addp));
+	b->pbuf = calloc(b->batch, sizeof(*b->pbuf));
+	if (b->adds == NULL || b->addp == NULL || b->pbuf == NULL) {
+		rc = cen_errf(&b->err, -CEN_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < b->batch; i++) {
+		cend__v1__path_add__init(&b->adds[i]);
+		b->adds[i].prefix.data = b->pbuf[i];
+		b->adds[i].attrs = (Cend__V1__PathAttrs *)attrs;
+		b->addp[i] = &b->adds[i];
+	}
+	req->adds = b->addp;
+	rc = bulk_endpoint(ctl, b->ep, sizeof(b->ep), &b->err);
+	if (rc != 0)
+		goto out;
+	uv_loop_init(&b->loop);
+	rc = rpc_client_new(&b->loop, &b->client);
+	if (rc != 0) {
+		uv_loop_close(&b->loop);
+		rc = cen_errf(&b->err, rc, "rpc client: %s", cen_strerror(rc));
+		goto out;
+	}
+	t0 = uv_hrtime();
+	bulk_send(b);
+	if (b->inflight > 0)
+		uv_run(&b->loop, UV_RUN_DEFAULT);
+	secs = (double)(uv_hrtime() - t0) / 1e9;
+	rpc_client_close(b->client);
+	uv_run(&b->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&b->loop);
+	rc = b->rc;
+	if (ctl->json)
+		printf("{\"added\":%llu,\"requests\":%llu,\"index\":%llu,"
+		       "\"seconds\":%.3f}\n",
+		       (unsigned long long)b->acked,
+		       (unsigned long long)b->requests,
+		       (unsigned long long)b->index, secs);
+	else if (rc == 0)
+		printf("%llu routes added in %llu requests to %s (index %llu) "
+		       "in %.2f s, %.0f routes/s\n",
+		       (unsigned long long)b->acked,
+		       (unsigned long long)b->requests, b->ep,
+		       (unsigned long long)b->index, secs,
+		       secs > 0 ? (double)b->acked / secs : 0.0);
+out:
+	free(b->adds);
+	free(b->addp);
+	free(b->pbuf);
+	if (rc != 0)
+		cenctl_fail(&b->err);
+	free(b);
+	return rc != 0 ? 1 : 0;
+}
+
 /* route add PREFIX... / route del PREFIX...: paths as if a BGP peer of the
  * attachment had announced or withdrawn them (Admin/Paths). */
 static int
@@ -255,6 +503,9 @@ route_paths(struct cenctl *ctl, struct opts *o, const void *data)
 	size_t npfx = 0, ncomms = 0;
 	uint32_t node = 0, pref = 0, med = 0, asns[ASNS_MAX + 2], cv[COMMS_MAX];
 	bool has_med = false;
+	uint64_t count = 0;
+	uint32_t batch = 0;
+	const char *start = NULL;
 	uint8_t(*pbuf)[18] = NULL, peerbuf[18], nhb[16];
 	Cend__V1__PathAdd *adds = NULL, **addp = NULL;
 	ProtobufCBinaryData *wd = NULL;
@@ -277,6 +528,10 @@ route_paths(struct cenctl *ctl, struct opts *o, const void *data)
 			has_med = true;
 			continue;
 		}
+		if (add && (opts_u64(o, "--count", 1, BULK_COUNT_MAX, &count) ||
+			    opts_str(o, "--start", &start) ||
+			    opts_u32(o, "--batch", 1, BULK_BATCH_MAX, &batch)))
+			continue;
 		if (opts_arg(o, npfx < PATHS_MAX ? &pfx[npfx] : NULL)) {
 			npfx += !o->done;
 			continue;
@@ -285,7 +540,15 @@ route_paths(struct cenctl *ctl, struct opts *o, const void *data)
 	}
 	if (o->done)
 		return o->rc;
-	if (npfx == 0)
+	if (count > 0 && npfx > 0)
+		return opts_error(o, "give PREFIX... or --count N --start P, "
+				     "not both");
+	if ((count > 0) != (start != NULL))
+		return opts_error(o,
+				  "--count N and --start PREFIX go together");
+	if (batch > 0 && count == 0)
+		return opts_error(o, "--batch goes with --count");
+	if (npfx == 0 && count == 0)
 		return opts_error(o, "give at least one PREFIX");
 	if (att == NULL)
 		return opts_error(o, "--attachment ID is required");
@@ -343,6 +606,15 @@ route_paths(struct cenctl *ctl, struct opts *o, const void *data)
 		memcpy(nhb, p.addr.bytes, 16);
 		attrs.next_hop.data = nhb;
 		attrs.next_hop.len = p.family == PREFIX_AF_INET ? 4 : 16;
+	}
+	if (count > 0) {
+		if (prefix_parse(&p, start, true) != 0)
+			return opts_error(o,
+					  "--start %s: expected a prefix such "
+					  "as 10.0.0.0/24 (no host bits)",
+					  start);
+		return route_bulk(ctl, &req, &attrs, &p, count,
+				  batch > 0 ? batch : BULK_BATCH_DEFAULT);
 	}
 	pbuf = calloc(npfx, sizeof(*pbuf));
 	adds = calloc(npfx, sizeof(*adds));
@@ -416,12 +688,18 @@ static const struct opts_verb route_verbs[] = {
 	  "[--node N]\n"
 	  "                 [--as-path ASN,...] [--community N:M]... "
 	  "[--preference N]\n"
-	  "                 [--med N] [--next-hop ADDRESS]\n\n"
+	  "                 [--med N] [--next-hop ADDRESS]\n"
+	  "       cenctl route add --count N --start PREFIX [--batch B] "
+	  "--attachment A ...\n\n"
 	  "Announces PREFIX as if a BGP peer of attachment A (a VBR, VPN or "
 	  "CCN) had:\nthe route is replicated and goes through route maps "
 	  "and best path like one\nlearned by a session (for tests and "
 	  "drills).  --node names the cluster node\nthat learned it (0: "
-	  "none).\n",
+	  "none).\n\n"
+	  "--count N --start PREFIX announces N consecutive prefixes of "
+	  "PREFIX's length\n(10.0.0.0/24, 10.0.1.0/24, ...) with the same "
+	  "attributes, in requests of B\nadds each (default 10000) "
+	  "pipelined to the leader, and prints how long it\ntook.\n",
 	  route_add },
 	{ "del",
 	  "usage: cenctl route del PREFIX... --attachment A [--peer ADDRESS] "

@@ -42,7 +42,12 @@ struct api {
 	struct watcher *watchers;
 	struct node_listener listener;
 	struct bgp_speaker *speaker; /* NULL without --bgp-addr */
-	struct pbarena arena; /* decode checks of the write path */
+	struct pbarena arena;	     /* decode checks of the write path */
+	/* engine_hash walks every path (seconds with a million): Status
+	 * computes it once per applied entry (or rebuilt engine) */
+	uint64_t hash;
+	uint64_t hash_index;
+	const struct engine *hash_engine;
 };
 
 static struct api *
@@ -157,8 +162,8 @@ propose_field(struct api *a, struct rpc_call *call, uint8_t tag,
 	*w++ = (uint8_t)v;
 	memcpy(w, field, len);
 	/* the caller decoded the field: so does the command */
-	rc = node_propose_decoded(a->node, buf, (size_t)(w - buf) + len, done,
-				  call);
+	rc = node_propose_decoded(a->node, buf, (size_t)(w - buf) + len, false,
+				  done, call);
 	free(buf);
 	if (rc != 0)
 		rpc_reply_error(call, status_of(rc),
@@ -462,7 +467,8 @@ node_propose_bytes(struct api *a, struct rpc_call *call, const uint8_t *cmd,
 		   size_t len)
 {
 	/* decoded as part of the request */
-	int rc = node_propose_decoded(a->node, cmd, len, write_done, call);
+	int rc = node_propose_decoded(a->node, cmd, len, true, write_done,
+				      call);
 
 	if (rc != 0)
 		rpc_reply_error(call, status_of(rc),
@@ -475,8 +481,7 @@ node_propose_bytes(struct api *a, struct rpc_call *call, const uint8_t *cmd,
 /* The request decoded into the arena: as node_propose sends it, only its
  * command is decoded (by cmddec, fast), else the whole of it. */
 static Cend__V1__ProposeRequest *
-propose_request_decode(struct api *a, const uint8_t *payload,
-				     size_t len)
+propose_request_decode(struct api *a, const uint8_t *payload, size_t len)
 {
 	Cend__V1__ProposeRequest *req;
 	const uint8_t *cmd;
@@ -518,7 +523,17 @@ h_propose(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 		/* as node_propose sends it: the command's own bytes */
 		node_propose_bytes(a, call, cmd, cmd_len);
 	} else {
-		propose(a, call, req->command, write_done);
+		/* any other encoding of the request: its command, packed */
+		size_t clen = cend__v1__command__get_packed_size(req->command);
+		uint8_t *cbuf = malloc(clen ? clen : 1);
+
+		if (cbuf == NULL) {
+			rpc_reply_error(call, RPC_INTERNAL, "out of memory");
+		} else {
+			cend__v1__command__pack(req->command, cbuf);
+			node_propose_bytes(a, call, cbuf, clen);
+			free(cbuf);
+		}
 	}
 	pbarena_reset(&a->arena);
 }
@@ -540,9 +555,17 @@ h_status(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 	skip_hash = req != NULL && req->skip_state_hash;
 	cend__v1__status_request__free_unpacked(req, NULL);
 	node_get_status(a->node, &st);
-	if (!skip_hash)
+	if (!skip_hash) {
+		struct engine *e = node_engine(a->node);
+
+		if (a->hash_engine != e || a->hash_index != st.applied_index) {
+			a->hash = engine_hash(e);
+			a->hash_engine = e;
+			a->hash_index = st.applied_index;
+		}
 		snprintf(hash, sizeof(hash), "%016llx",
-			 (unsigned long long)engine_hash(node_engine(a->node)));
+			 (unsigned long long)a->hash);
+	}
 	r.id = st.id;
 	r.region = (char *)cfg->region;
 	r.leader_id = st.leader_id;

@@ -19,6 +19,7 @@
 
 #include "bgp/bgp_speaker.h"
 #include "consensus/api.h"
+#include "consensus/fibstream.h"
 #include "consensus/node.h"
 #include "proto/admin.pb-c.h"
 
@@ -53,6 +54,7 @@ static const char usage_text[] =
 static uv_loop_t loop;
 static struct node *node;
 static struct api *api;
+static struct fibstream *fibstream;
 static struct bgp_speaker *speaker;
 static uv_signal_t sigterm, sigint;
 static uv_timer_t handoff_timer;
@@ -137,6 +139,9 @@ shutdown_now(uv_timer_t *t)
 	if (speaker != NULL)
 		bgp_speaker_stop(speaker);
 	speaker = NULL;
+	if (fibstream != NULL)
+		fibstream_stop(fibstream); /* subscribers fail over now */
+	fibstream = NULL;
 	if (api != NULL)
 		api_stop(api);
 	api = NULL;
@@ -365,6 +370,20 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		fprintf(stderr, "cend: %s\n", err.msg);
 		return 1;
+	}
+	/* the FIB stream (FibService/Subscribe, Admin/ForwarderList) */
+	rc = fibstream_new(&loop, node, NULL, &fibstream, &err);
+	if (rc != 0) {
+		fprintf(stderr, "cend: %s\n", err.msg);
+		return 1;
+	}
+	for (const struct rpc_method *m = fibstream_methods(fibstream);
+	     m->name != NULL; m++) {
+		if (api_extend(m) != 0) {
+			fprintf(stderr, "cend: no room for method %s\n",
+				m->name);
+			return 1;
+		}
 	}
 	rc = api_start(&loop, node, apis, napis, &api, &err);
 	if (rc != 0) {

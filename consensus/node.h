@@ -79,9 +79,11 @@ void node_stop(struct node *n, void (*cb)(void *arg), void *arg);
 int node_propose(struct node *n, const uint8_t *cmd, size_t len,
 		 node_propose_cb cb, void *arg);
 /* The same for a command the caller has decoded already (a request of the
- * admin API): node_propose's own decode check is skipped. */
+ * admin API): node_propose's own decode check is skipped.  forwarded: a
+ * follower's write (Cluster/Propose), which that follower answers once it
+ * has applied it too, so followers are told of its commit at once. */
 int node_propose_decoded(struct node *n, const uint8_t *cmd, size_t len,
-			 node_propose_cb cb, void *arg);
+			 bool forwarded, node_propose_cb cb, void *arg);
 
 struct engine *node_engine(struct node *n);
 const struct node_config *node_config(const struct node *n);

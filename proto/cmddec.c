@@ -192,8 +192,8 @@ dec_attrs(struct pbarena *a, const uint8_t *buf, size_t len)
 			ok = wt == WT_VARINT && rd_u32(&r, &m->local_pref);
 			break;
 		case 8:
-			ok = wt == WT_LEN && rd_packed_u32(a, &r, &m->n_as_path,
-							   &m->as_path);
+			ok = wt == WT_LEN &&
+			     rd_packed_u32(a, &r, &m->n_as_path, &m->as_path);
 			break;
 		case 9:
 			ok = wt == WT_LEN &&
@@ -289,8 +289,7 @@ dec_add(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
 		return NULL;
 	cend__v1__path_add__init(m);
 	while (r.p < r.end) {
-		if (!rd_tag(&r, &field, &wt) || field <= last ||
-		    wt != WT_LEN)
+		if (!rd_tag(&r, &field, &wt) || field <= last || wt != WT_LEN)
 			return NULL;
 		last = field;
 		if (field == 1) {

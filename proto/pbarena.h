@@ -23,7 +23,7 @@
 struct pbarena_chunk;
 
 struct pbarena {
-	ProtobufCAllocator alloc; /* hand &a->alloc to protobuf-c */
+	ProtobufCAllocator alloc;     /* hand &a->alloc to protobuf-c */
 	struct pbarena_chunk *chunks; /* newest first */
 	char *next, *end;	      /* free space of the newest chunk */
 };

@@ -65,11 +65,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	pbarena_init(&a);
 	ref = protobuf_c_message_unpack(desc[k], NULL, size, data);
-	got = k == 0   ? (const ProtobufCMessage *)cmddec_batch(&a, data, size)
-	      : k == 1 ? (const ProtobufCMessage *)cmddec_command(&a, data,
-								 size)
-		       : (const ProtobufCMessage *)cmddec_path_update(&a, data,
-								      size);
+	got = k == 0 ? (const ProtobufCMessage *)cmddec_batch(&a, data, size)
+	      : k == 1
+		      ? (const ProtobufCMessage *)cmddec_command(&a, data, size)
+		      : (const ProtobufCMessage *)cmddec_path_update(&a, data,
+								     size);
 	if ((ref == NULL) != (got == NULL))
 		bug(ref == NULL ? "decoded what protobuf-c refuses"
 				: "refused what protobuf-c decodes");

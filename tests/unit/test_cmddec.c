@@ -35,9 +35,10 @@ rnd(uint32_t n)
 static uint32_t
 rnd_u32(void)
 {
-	static const uint32_t edge[] = { 0,	  1,	   127,	       128,
-					 16383,	  16384,   2097151,    2097152,
-					 65535,	  1u << 28, 0x7fffffffu, UINT32_MAX };
+	static const uint32_t edge[] = { 0,	   1,		127,
+					 128,	   16383,	16384,
+					 2097151,  2097152,	65535,
+					 1u << 28, 0x7fffffffu, UINT32_MAX };
 
 	return rnd(2) ? edge[rnd(sizeof(edge) / sizeof(edge[0]))]
 		      : (uint32_t)rnd(UINT32_MAX);
@@ -190,7 +191,11 @@ pack_msg(const ProtobufCMessage *m, size_t *len)
 	return buf;
 }
 
-enum kind { K_BATCH, K_COMMAND, K_UPDATE };
+enum kind {
+	K_BATCH,
+	K_COMMAND,
+	K_UPDATE
+};
 
 static const ProtobufCMessageDescriptor *const desc[] = {
 	&cend__v1__batch__descriptor,
@@ -341,27 +346,41 @@ static void
 test_cmddec_non_canonical_encodings_decode_as_protobuf_c_does(void **state)
 {
 	static const uint8_t attrs_reordered[] = {
-		0x10, 0x05,	    /* preference 5 */
-		0x08, 0x01,	    /* origin 1 */
-		0x10, 0x07,	    /* preference 7: the last one counts */
-		0x40, 0x02,	    /* as_path, unpacked */
-		0x40, 0x01,	    /* as_path, unpacked */
-		0x28, 0x80, 0x00,   /* med 0, two bytes */
-		0xf8, 0x01, 0x05,   /* unknown field 31 */
+		0x10, 0x05,	  /* preference 5 */
+		0x08, 0x01,	  /* origin 1 */
+		0x10, 0x07,	  /* preference 7: the last one counts */
+		0x40, 0x02,	  /* as_path, unpacked */
+		0x40, 0x01,	  /* as_path, unpacked */
+		0x28, 0x80, 0x00, /* med 0, two bytes */
+		0xf8, 0x01, 0x05, /* unknown field 31 */
 		0x48, 0x81, 0x80, 0x80, 0x80, 0x10, /* community, >32 bits */
 	};
 	static const uint8_t update_reordered[] = {
-		0x18, 0x02,		     /* node 2 */
-		0x0a, 0x03, 'v', 'b', 'r',   /* attachment */
-		0x2a, 0x02, 0x04, 0x00,	     /* a withdraw */
-		0x22, 0x04, 0x0a, 0x02, 4, 0, /* an add, no attrs */
-		0x0a, 0x01, 'x',	     /* attachment again */
+		0x18, 0x02,			/* node 2 */
+		0x0a, 0x03, 'v',  'b',	'r',	/* attachment */
+		0x2a, 0x02, 0x04, 0x00,		/* a withdraw */
+		0x22, 0x04, 0x0a, 0x02, 4,   0, /* an add, no attrs */
+		0x0a, 0x01, 'x',		/* attachment again */
 	};
 	static const uint8_t update_merged_add[] = {
-		0x0a, 0x01, 'a',
+		0x0a,
+		0x01,
+		'a',
 		/* add with attrs given in two parts (merged) */
-		0x22, 0x0c, 0x12, 0x02, 0x08, 0x01, 0x0a, 0x02, 4, 0, 0x12,
-		0x02, 0x10, 0x09,
+		0x22,
+		0x0c,
+		0x12,
+		0x02,
+		0x08,
+		0x01,
+		0x0a,
+		0x02,
+		4,
+		0,
+		0x12,
+		0x02,
+		0x10,
+		0x09,
 	};
 	static const uint8_t empty[] = { 0 };
 	struct pbarena a;
