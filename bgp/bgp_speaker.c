@@ -42,8 +42,14 @@ struct peer {
 	struct hmap pending;	/* proposals not yet sent */
 	uint64_t pending_since; /* uv_now when pending became non-empty */
 	struct hmap dirty;	/* prefixes to re-advertise */
+	/* This node restarted: the cluster still has the paths its session
+	 * with the peer announced before; the ones the peer does not send
+	 * again before its End-of-RIB are withdrawn then (RFC 4724, the
+	 * restarting side). */
+	struct hmap resync;
+	bool resyncing; /* no session up yet since this node started */
 	bool admin_down, maxpfx_down, gr_waiting, seen;
-	uv_timer_t timer; /* max-prefix restart, GR stale time, retry */
+	uv_timer_t timer; /* max-prefix restart, GR stale time, resync */
 	char reason[256];
 	uint64_t since;
 };
@@ -677,6 +683,71 @@ flush_cb(uv_check_t *h)
 
 /* ---- session callbacks --------------------------------------------- */
 
+/* Collects the paths of the cluster that this node's session with the
+ * peer announced (into resync). */
+static int
+resync_cb(const struct engine_route *r, void *arg)
+{
+	struct peer *p = arg;
+
+	if (r->view == NULL && r->source != NULL &&
+	    strcmp(r->source, p->att) == 0 &&
+	    prefix_equal(&r->peer, &p->cfg.address) &&
+	    r->node == node_config(p->sp->node)->id)
+		rib_put(&p->sp->st, &p->resync, &r->prefix, NULL);
+	return 0;
+}
+
+static void
+resync_collect(struct peer *p)
+{
+	engine_route_list(node_engine(p->sp->node), NULL, p->table, NULL, false,
+			  resync_cb, p);
+}
+
+/* End-of-RIB for family aid (-1: all) after this node restarted: what the
+ * peer did not send again goes. */
+static void
+resync_eor(struct bgp_speaker *sp, struct peer *p, int aid)
+{
+	const void *k;
+	void *v;
+	struct prefix *gone = calloc(p->resync.count + 1, sizeof(*gone));
+	size_t n = 0;
+
+	if (gone == NULL)
+		abort();
+	for (size_t i = 0; hmap_next(&p->resync, &i, &k, &v);) {
+		struct rib_ent *e = v;
+
+		if (aid < 0 || bgp_afi_of_family(e->prefix.family) == aid)
+			gone[n++] = e->prefix;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rib_del(&sp->st, &p->resync, &gone[i]);
+		if (hmap_get(&p->adj_in, prefix_hash(&gone[i]), &gone[i]) ==
+		    NULL)
+			rib_put(&sp->st, &p->pending, &gone[i], NULL);
+	}
+	free(gone);
+}
+
+/* This node restarted and the peer did not come back within the restart
+ * time: what its session announced before goes. */
+static void
+resync_timer_cb(uv_timer_t *t)
+{
+	struct peer *p = t->data;
+
+	if (!p->resyncing)
+		return;
+	p->resyncing = false;
+	resync_collect(p);
+	if (p->resync.count > 0)
+		propose_flush(p->sp, p);
+	rib_clear(&p->sp->st, &p->resync);
+}
+
 static void
 established(struct bgp_session *s, void *arg)
 {
@@ -686,6 +757,11 @@ established(struct bgp_session *s, void *arg)
 	p->since = uv_now(sp->loop);
 	p->reason[0] = '\0';
 	sp->restarting = false;
+	if (p->resyncing) {
+		p->resyncing = false;
+		uv_timer_stop(&p->timer);
+		resync_collect(p);
+	}
 	if (p->gr_waiting) {
 		/* graceful restart: what the peer does not send again before
 		 * its End-of-RIB is withdrawn then */
@@ -702,25 +778,36 @@ established(struct bgp_session *s, void *arg)
 	send_eor(p);
 }
 
+/* Withdraws the stale paths of family aid (-1: all); the peer's graceful
+ * restart is over when none is left.  One family's End-of-RIB must not
+ * take the others' paths: they may still be on their way. */
 static void
-withdraw_stale(struct bgp_speaker *sp, struct peer *p)
+withdraw_stale(struct bgp_speaker *sp, struct peer *p, int aid)
 {
 	const void *k;
 	void *v;
 	struct prefix *gone = calloc(p->adj_in.count + 1, sizeof(*gone));
-	size_t n = 0;
+	size_t n = 0, left = 0;
 
 	if (gone == NULL)
 		abort();
-	for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);)
-		if (((struct rib_ent *)v)->stale)
-			gone[n++] = ((struct rib_ent *)v)->prefix;
+	for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);) {
+		struct rib_ent *e = v;
+
+		if (!e->stale)
+			continue;
+		if (aid < 0 || bgp_afi_of_family(e->prefix.family) == aid)
+			gone[n++] = e->prefix;
+		else
+			left++;
+	}
 	for (size_t i = 0; i < n; i++) {
 		rib_del(&sp->st, &p->adj_in, &gone[i]);
 		rib_put(&sp->st, &p->pending, &gone[i], NULL);
 	}
 	free(gone);
-	p->gr_waiting = false;
+	if (left == 0)
+		p->gr_waiting = false;
 }
 
 static void maxpfx_timer_cb(uv_timer_t *t);
@@ -735,14 +822,18 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 
 	if (u->eor) {
 		if (p->gr_waiting)
-			withdraw_stale(sp, p);
+			withdraw_stale(sp, p, u->eor_aid);
+		resync_eor(sp, p, u->eor_aid);
 		return;
 	}
 	for (uint8_t i = 0; i < u->nwithdrawn; i++) {
 		bgp_afi_iter_init(&it, &u->withdrawn[i]);
-		while (bgp_afi_iter_next(&it, &pfx))
-			if (rib_del(&sp->st, &p->adj_in, &pfx))
+		while (bgp_afi_iter_next(&it, &pfx)) {
+			bool had = rib_del(&sp->st, &p->adj_in, &pfx);
+
+			if (rib_del(&sp->st, &p->resync, &pfx) || had)
 				rib_put(&sp->st, &p->pending, &pfx, NULL);
+		}
 	}
 	for (uint8_t i = 0; i < u->nreach; i++) {
 		const struct attrs *a = u->reach[i].attrs;
@@ -757,9 +848,11 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 		}
 		bgp_afi_iter_init(&it, &u->reach[i].nlri);
 		while (bgp_afi_iter_next(&it, &pfx)) {
+			bool had = rib_del(&sp->st, &p->resync, &pfx);
+
 			if (loop) {
 				/* our own AS in the path: not usable */
-				if (rib_del(&sp->st, &p->adj_in, &pfx))
+				if (rib_del(&sp->st, &p->adj_in, &pfx) || had)
 					rib_put(&sp->st, &p->pending, &pfx,
 						NULL);
 				continue;
@@ -802,6 +895,7 @@ gr_timer_cb(uv_timer_t *t)
 	if (p->gr_waiting) {
 		p->gr_waiting = false;
 		rib_clear(&p->sp->st, &p->adj_in);
+		rib_clear(&p->sp->st, &p->resync);
 		propose_flush(p->sp, p);
 	}
 }
@@ -820,9 +914,23 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 	rib_clear(&sp->st, &p->dirty);
 	if (!was_up && !p->gr_waiting)
 		return;
-	if (was_up && pc->gr && pc->gr_time > 0 && !p->maxpfx_down &&
-	    !p->admin_down && strncmp(why, "NOTIFICATION", 12) != 0) {
-		/* graceful restart helper: keep its routes for a while */
+	if (was_up && pc->gr && pc->gr_time > 0 && pc->gr_aids != 0 &&
+	    !p->maxpfx_down && !p->admin_down &&
+	    strncmp(why, "NOTIFICATION", 12) != 0) {
+		/* graceful restart helper (RFC 4724 4.2): the routes of the
+		 * families the peer's capability lists stay for its restart
+		 * time; the others go now (a capability without families,
+		 * "GR aware", keeps nothing) */
+		const void *k;
+		void *v;
+
+		for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);) {
+			struct rib_ent *e = v;
+			int aid = bgp_afi_of_family(e->prefix.family);
+
+			e->stale = aid < 0 || !(pc->gr_aids & BGP_AID_BIT(aid));
+		}
+		withdraw_stale(sp, p, -1);
 		p->gr_waiting = true;
 		uv_timer_start(&p->timer, gr_timer_cb, pc->gr_time * 1000ull,
 			       0);
@@ -830,6 +938,7 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 	}
 	p->gr_waiting = false;
 	rib_clear(&sp->st, &p->adj_in);
+	rib_clear(&sp->st, &p->resync);
 	propose_flush(sp, p);
 }
 
@@ -869,6 +978,7 @@ peer_new(struct bgp_speaker *sp, const struct model_attachment *a,
 	hmap_init(&p->adj_out, pfx_eq);
 	hmap_init(&p->pending, pfx_eq);
 	hmap_init(&p->dirty, pfx_eq);
+	hmap_init(&p->resync, pfx_eq);
 	uv_timer_init(sp->loop, &p->timer);
 	p->timer.data = p;
 	memset(&cfg, 0, sizeof(cfg));
@@ -884,6 +994,14 @@ peer_new(struct bgp_speaker *sp, const struct model_attachment *a,
 		abort();
 	bgp_session_set_user(p->s, p);
 	p->since = uv_now(sp->loop);
+	if (sp->restarting) {
+		/* what our session announced before this node started may
+		 * still be in the cluster: reconciled when the peer is back,
+		 * withdrawn if it is not back within our restart time */
+		p->resyncing = true;
+		uv_timer_start(&p->timer, resync_timer_cb,
+			       BGP_GR_TIME * 1000ull, 0);
+	}
 	bgp_session_start(p->s);
 	return p;
 }
@@ -899,7 +1017,12 @@ peer_timer_closed(uv_handle_t *h)
 static void
 peer_free(struct bgp_speaker *sp, struct peer *p, bool flush)
 {
-	bgp_session_stop(p->s, BGP_CEASE_PEER_DECONF, "peer removed");
+	/* Without flush this node is stopping: the connection just closes
+	 * (no NOTIFICATION, no down callback, nothing proposed), so the
+	 * peer's paths stay in the cluster and the peer, as our graceful
+	 * restart helper (RFC 4724), keeps ours until we are back. */
+	if (flush)
+		bgp_session_stop(p->s, BGP_CEASE_PEER_DECONF, "peer removed");
 	bgp_session_free(p->s);
 	if (flush && p->adj_in.count > 0)
 		propose_flush(sp, p);
@@ -907,10 +1030,12 @@ peer_free(struct bgp_speaker *sp, struct peer *p, bool flush)
 	rib_clear(&sp->st, &p->adj_out);
 	rib_clear(&sp->st, &p->pending);
 	rib_clear(&sp->st, &p->dirty);
+	rib_clear(&sp->st, &p->resync);
 	hmap_fini(&p->adj_in);
 	hmap_fini(&p->adj_out);
 	hmap_fini(&p->pending);
 	hmap_fini(&p->dirty);
+	hmap_fini(&p->resync);
 	uv_close((uv_handle_t *)&p->timer, peer_timer_closed);
 }
 
