@@ -23,9 +23,9 @@
 #include "proto/fibmsg.h"
 #include "proto/pbarena.h"
 
-#define API_CHUNK (1u << 20)
+#define API_CHUNK	    (1u << 20)
 #define API_BUILTIN_METHODS 24 /* the table below, terminator included */
-#define API_EXTRA_METHODS 16
+#define API_EXTRA_METHODS   16
 
 struct watcher {
 	struct watcher *next;
@@ -467,8 +467,8 @@ node_propose_bytes(struct api *a, struct rpc_call *call, const uint8_t *cmd,
 		   size_t len)
 {
 	/* decoded as part of the request */
-	int rc = node_propose_decoded(a->node, cmd, len, true, write_done,
-				      call);
+	int rc =
+		node_propose_decoded(a->node, cmd, len, true, write_done, call);
 
 	if (rc != 0)
 		rpc_reply_error(call, status_of(rc),

@@ -82,9 +82,10 @@ nlri_codec(const struct bgp_afi *af, const uint8_t *p, size_t len)
 static void
 in_update(const uint8_t *val, size_t len, uint8_t type, uint8_t sel)
 {
-	static const uint8_t rest[] = { 0x40, 1, 1, 0,		/* ORIGIN */
-					0x40, 2, 6, 2, 1, 0, 0, 0xfd,
-					0xe9 };			/* AS_PATH */
+	static const uint8_t rest[] = {
+		0x40, 1, 1, 0, /* ORIGIN */
+		0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9
+	}; /* AS_PATH */
 	size_t alen = 4 + len + sizeof(rest), mlen = 23 + alen;
 	struct bgp_update u;
 	struct bgp_opts o;

@@ -29,8 +29,7 @@ bug(const char *what)
 }
 
 static void
-check_err(int rc, const struct bgp_notify *err, const uint8_t *msg,
-	  size_t len)
+check_err(int rc, const struct bgp_notify *err, const uint8_t *msg, size_t len)
 {
 	if (rc == 0)
 		return;

@@ -94,8 +94,8 @@ assert_notify(const struct bgp_notify *n, uint8_t code, uint8_t subcode,
 
 /* Parses an OPEN from a copy of exactly len bytes. */
 static int
-open_parse(const uint8_t *msg, size_t len, uint32_t peer_as,
-	   struct bgp_open *o, struct bgp_notify *err)
+open_parse(const uint8_t *msg, size_t len, uint32_t peer_as, struct bgp_open *o,
+	   struct bgp_notify *err)
 {
 	uint8_t *copy = malloc(len ? len : 1);
 	int rc;
@@ -108,12 +108,12 @@ open_parse(const uint8_t *msg, size_t len, uint32_t peer_as,
 }
 
 /* version 4, AS 65001, hold 90, id 192.0.2.1 */
-#define FIXED	"04 fd e9 00 5a c0 00 02 01"
-#define MP4	"01 04 00 01 00 01 "
-#define MP6	"01 04 00 02 00 01 "
-#define RR	"02 00 "
-#define AS4	"41 04 00 00 fd e9 "
-#define GR	"40 06 80 78 00 01 01 80 "
+#define FIXED "04 fd e9 00 5a c0 00 02 01"
+#define MP4   "01 04 00 01 00 01 "
+#define MP6   "01 04 00 02 00 01 "
+#define RR    "02 00 "
+#define AS4   "41 04 00 00 fd e9 "
+#define GR    "40 06 80 78 00 01 01 80 "
 
 /* --- the corpus --- */
 
@@ -163,8 +163,8 @@ check_ext_params(const struct bgp_open *o)
 }
 
 static const struct ocase ocases[] = {
-	{ "valid_all_capabilities", FIXED,
-	  "02 1c " MP4 MP6 RR AS4 GR, .check = check_all_caps },
+	{ "valid_all_capabilities", FIXED, "02 1c " MP4 MP6 RR AS4 GR,
+	  .check = check_all_caps },
 	{ "valid_one_capability_per_parameter", FIXED,
 	  "02 06 " MP4 "02 06 " MP6 "02 02 " RR "02 06 " AS4 "02 08 " GR,
 	  .check = check_all_caps },
@@ -177,17 +177,17 @@ static const struct ocase ocases[] = {
 	  .check = check_ext_params },
 	{ "bad_version_3", "03 fd e9 00 5a c0 00 02 01", "", .rc = -CEN_EPROTO,
 	  .code = 2, .subcode = 1, .data = "00 04" },
-	{ "bad_holdtime_1", "04 fd e9 00 01 c0 00 02 01", "",
-	  .rc = -CEN_EPROTO, .code = 2, .subcode = 6, .data = "" },
-	{ "bad_holdtime_2", "04 fd e9 00 02 c0 00 02 01", "",
-	  .rc = -CEN_EPROTO, .code = 2, .subcode = 6 },
+	{ "bad_holdtime_1", "04 fd e9 00 01 c0 00 02 01", "", .rc = -CEN_EPROTO,
+	  .code = 2, .subcode = 6, .data = "" },
+	{ "bad_holdtime_2", "04 fd e9 00 02 c0 00 02 01", "", .rc = -CEN_EPROTO,
+	  .code = 2, .subcode = 6 },
 	{ "bad_bgp_identifier_zero", "04 fd e9 00 5a 00 00 00 00", "",
 	  .rc = -CEN_EPROTO, .code = 2, .subcode = 3 },
 	{ "bad_peer_as", FIXED, "", .peer_as = 65002, .rc = -CEN_EPROTO,
 	  .code = 2, .subcode = 2 },
 	{ "bad_peer_as_four_octet", "04 5b a0 00 5a c0 00 02 01",
-	  "02 06 41 04 fa 56 ea 01", .peer_as = 4200000002u,
-	  .rc = -CEN_EPROTO, .code = 2, .subcode = 2 },
+	  "02 06 41 04 fa 56 ea 01", .peer_as = 4200000002u, .rc = -CEN_EPROTO,
+	  .code = 2, .subcode = 2 },
 	{ "bad_my_as_disagrees_with_capability", "04 fd ea 00 5a c0 00 02 01",
 	  "02 06 " AS4, .rc = -CEN_EPROTO, .code = 2, .subcode = 2 },
 	{ "bad_as_zero", "04 00 00 00 5a c0 00 02 01", "", .rc = -CEN_EPROTO,
@@ -197,11 +197,10 @@ static const struct ocase ocases[] = {
 	  .data = "01 03 00 01 00" },
 	{ "malformed_capability_as4_length_2", FIXED, "02 04 41 02 fd e9",
 	  .rc = -CEN_EPROTO, .code = 2, .subcode = 0, .data = "41 02 fd e9" },
-	{ "malformed_capability_overruns_parameter", FIXED,
-	  "02 04 41 04 00 00", .rc = -CEN_EPROTO, .code = 2, .subcode = 0 },
+	{ "malformed_capability_overruns_parameter", FIXED, "02 04 41 04 00 00",
+	  .rc = -CEN_EPROTO, .code = 2, .subcode = 0 },
 	{ "malformed_capability_graceful_restart_length_3", FIXED,
-	  "02 05 40 03 00 78 00", .rc = -CEN_EPROTO, .code = 2,
-	  .subcode = 0 },
+	  "02 05 40 03 00 78 00", .rc = -CEN_EPROTO, .code = 2, .subcode = 0 },
 	{ "malformed_capability_route_refresh_length_1", FIXED,
 	  "02 03 02 01 00", .rc = -CEN_EPROTO, .code = 2, .subcode = 0 },
 	{ "malformed_capability_header_cut", FIXED, "02 01 41",
@@ -209,8 +208,7 @@ static const struct ocase ocases[] = {
 	{ "unsupported_optional_parameter", FIXED, "01 02 00 00",
 	  .rc = -CEN_EPROTO, .code = 2, .subcode = 4 },
 	{ "optional_parameters_overrun_message", NULL, NULL,
-	  FIXED " 0a 02 06 " AS4, .rc = -CEN_EPROTO, .code = 2,
-	  .subcode = 0 },
+	  FIXED " 0a 02 06 " AS4, .rc = -CEN_EPROTO, .code = 2, .subcode = 0 },
 	{ "bytes_after_optional_parameters", NULL, NULL, FIXED " 00 00",
 	  .rc = -CEN_EPROTO, .code = 2, .subcode = 0 },
 	{ "extended_optional_parameters_overrun", NULL, NULL,
@@ -297,16 +295,14 @@ test_bgp_msg_frame_waits_for_whole_message(void **state)
 	size_t len = wrap(msg, BGP_MSG_KEEPALIVE, 0);
 
 	for (size_t l = 0; l < len; l++)
-		assert_int_equal(bgp_msg_frame(msg, l, BGP_MAX_LEN, &type,
-					       &err),
-				 0);
+		assert_int_equal(
+			bgp_msg_frame(msg, l, BGP_MAX_LEN, &type, &err), 0);
 	assert_int_equal(bgp_msg_frame(msg, len, BGP_MAX_LEN, &type, &err),
 			 (int)len);
 	assert_int_equal(type, BGP_MSG_KEEPALIVE);
 	/* the next message's first bytes behind it change nothing */
 	memset(msg + len, 0xff, 10);
-	assert_int_equal(bgp_msg_frame(msg, len + 10, BGP_MAX_LEN, &type,
-				       &err),
+	assert_int_equal(bgp_msg_frame(msg, len + 10, BGP_MAX_LEN, &type, &err),
 			 (int)len);
 }
 
@@ -356,12 +352,10 @@ test_bgp_msg_frame_length_out_of_range_is_bad_message_length(void **state)
 	assert_int_equal(bgp_msg_frame(msg, len, BGP_MAX_LEN, &type, &err),
 			 -CEN_EPROTO);
 	assert_notify(&err, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "10 01");
-	assert_int_equal(bgp_msg_frame(msg, len, BGP_EXT_MAX_LEN, &type,
-				       &err),
+	assert_int_equal(bgp_msg_frame(msg, len, BGP_EXT_MAX_LEN, &type, &err),
 			 (int)len);
 	len = wrap(msg, BGP_MSG_OPEN, 4097 - 19);
-	assert_int_equal(bgp_msg_frame(msg, len, BGP_EXT_MAX_LEN, &type,
-				       &err),
+	assert_int_equal(bgp_msg_frame(msg, len, BGP_EXT_MAX_LEN, &type, &err),
 			 -CEN_EPROTO);
 	assert_notify(&err, BGP_ERR_HEADER, BGP_ERR_HDR_LEN, "10 01");
 }
@@ -408,9 +402,8 @@ open_roundtrip(const struct bgp_open *in, struct bgp_open *out)
 
 	wbuf_init(&w);
 	assert_int_equal(bgp_msg_open_build(&w, in), 0);
-	assert_int_equal(open_parse(w.data, w.len, bgp_msg_open_as(in), out,
-				    &err),
-			 0);
+	assert_int_equal(
+		open_parse(w.data, w.len, bgp_msg_open_as(in), out, &err), 0);
 	assert_int_equal(out->version, 4);
 	assert_int_equal(out->holdtime, in->holdtime);
 	assert_int_equal(out->bgp_id, in->bgp_id);
@@ -617,9 +610,8 @@ test_bgp_msg_shutdown_communication_roundtrip_rfc8203(void **state)
 	struct wbuf w;
 
 	wbuf_init(&w);
-	assert_int_equal(bgp_msg_shutdown_build(&w, BGP_CEASE_ADMIN_SHUTDOWN,
-						msg),
-			 0);
+	assert_int_equal(
+		bgp_msg_shutdown_build(&w, BGP_CEASE_ADMIN_SHUTDOWN, msg), 0);
 	assert_int_equal(bgp_msg_notify_parse(w.data, w.len, &n), 0);
 	assert_int_equal(n.code, BGP_ERR_CEASE);
 	assert_int_equal(n.subcode, BGP_CEASE_ADMIN_SHUTDOWN);
@@ -632,9 +624,8 @@ test_bgp_msg_shutdown_communication_roundtrip_rfc8203(void **state)
 
 	/* no message */
 	wbuf_reset(&w);
-	assert_int_equal(bgp_msg_shutdown_build(&w, BGP_CEASE_ADMIN_RESET,
-						NULL),
-			 0);
+	assert_int_equal(
+		bgp_msg_shutdown_build(&w, BGP_CEASE_ADMIN_RESET, NULL), 0);
 	assert_int_equal(bgp_msg_notify_parse(w.data, w.len, &n), 0);
 	assert_int_equal(bgp_msg_notify_shutdown(&n, buf, sizeof(buf)),
 			 -CEN_ENOENT);
@@ -656,9 +647,9 @@ test_bgp_msg_shutdown_communication_roundtrip_rfc8203(void **state)
 
 	memset(longmsg, 'x', sizeof(longmsg) - 1);
 	longmsg[sizeof(longmsg) - 1] = '\0';
-	assert_int_equal(bgp_msg_shutdown_build(&w, BGP_CEASE_ADMIN_SHUTDOWN,
-						longmsg),
-			 -CEN_EINVAL);
+	assert_int_equal(
+		bgp_msg_shutdown_build(&w, BGP_CEASE_ADMIN_SHUTDOWN, longmsg),
+		-CEN_EINVAL);
 	wbuf_free(&w);
 }
 
@@ -680,9 +671,9 @@ test_bgp_msg_route_refresh_roundtrip_both_families(void **state)
 			wbuf_reset(&w);
 			assert_int_equal(bgp_msg_rr_build(&w, aid, st), 0);
 			assert_int_equal(w.len, 23);
-			assert_int_equal(bgp_msg_rr_parse(w.data, w.len, &o,
-							  &rr, &err),
-					 0);
+			assert_int_equal(
+				bgp_msg_rr_parse(w.data, w.len, &o, &rr, &err),
+				0);
 			assert_int_equal(rr.aid, aid);
 			assert_int_equal(rr.subtype, st);
 		}
@@ -822,7 +813,8 @@ main(void)
 		cmocka_unit_test(test_bgp_msg_open_roundtrip_every_capability),
 		cmocka_unit_test(
 			test_bgp_msg_open_roundtrip_extended_parameters_rfc9072),
-		cmocka_unit_test(test_bgp_msg_open_build_rejects_invalid_fields),
+		cmocka_unit_test(
+			test_bgp_msg_open_build_rejects_invalid_fields),
 		cmocka_unit_test(
 			test_bgp_msg_caps_parse_merges_and_counts_unknown),
 		cmocka_unit_test(

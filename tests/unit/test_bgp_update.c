@@ -110,8 +110,8 @@ mk_update(uint8_t *out, const char *wd, const char *attrs, const char *nlri)
 }
 
 enum {
-	O_2OCTET = 1,	  /* the peer is a 2-octet AS speaker */
-	O_IBGP = 2,	  /* peer AS 65000 like us */
+	O_2OCTET = 1, /* the peer is a 2-octet AS speaker */
+	O_IBGP = 2,   /* peer AS 65000 like us */
 	O_AFI_DISABLE = 4,
 	O_EXTMSG = 8,
 	O_NO_FIRST_AS = 16,
@@ -168,8 +168,9 @@ collect(const struct bgp_nlri *runs, size_t nruns, struct prefix *out,
 			assert_true(n < max);
 			out[n++] = p;
 		}
-		assert_int_equal(bgp_afi_decode(&runs[i], out + n - runs[i].count,
-						 runs[i].count),
+		assert_int_equal(bgp_afi_decode(&runs[i],
+						out + n - runs[i].count,
+						runs[i].count),
 				 runs[i].count);
 	}
 	return n;
@@ -195,7 +196,7 @@ aspath_str(const struct attrs *a, char *buf, size_t size)
 #define ASPATH2	   "40 02 04 02 01 fd e9 "	 /* 65001, 2-octet */
 #define NH	   "40 03 04 c0 00 02 01 "	 /* 192.0.2.1 */
 #define BASE4	   ORIGIN_IGP ASPATH4 NH
-#define NLRI10	   "08 0a "			 /* 10.0.0.0/8 */
+#define NLRI10	   "08 0a " /* 10.0.0.0/8 */
 #define V6NH	   "20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 "
 /* MP_REACH IPv6, next hop 2001:db8::1, NLRI 2001:db8::/32 */
 #define MPR6 "80 0e 1a 00 02 01 10 " V6NH "00 20 20 01 0d b8 "
@@ -305,7 +306,7 @@ static void
 check_tunnel_kept(const struct bgp_update *u)
 {
 	static const uint8_t want[] = { 0xc0, 23, 10, 0, 8, 0, 6,
-					12, 4, 0, 0, 0, 1 };
+					12,   4,  0,  0, 0, 1 };
 	const struct attr_opaque *op;
 
 	assert_int_equal(u->nreach, 1);
@@ -362,18 +363,18 @@ check_ipv6_withdrawn(const struct bgp_update *u)
 	assert_prefix(&p[0], "2001:db8::/32");
 }
 
-#define V(act) BGP_ACT_##act
+#define V(act)	BGP_ACT_##act
 #define K(kind) BGP_UERR_##kind
 
 static const struct ucase ucases[] = {
 	{ "valid_ipv4_announce", NULL, BASE4, NLRI10, .action = V(NONE) },
-	{ "attr_flags_origin_marked_optional", NULL,
-	  "c0 01 01 00 " ASPATH4 NH, NLRI10, .action = V(WITHDRAW),
-	  .kind = K(ATTR_FLAGS), .code = 3, .subcode = 4,
-	  .data = "c0 01 01 00", .check = check_no_reach_all_withdrawn },
-	{ "attr_flags_med_marked_transitive", NULL, BASE4 "c0 04 04 00 00 00 01",
+	{ "attr_flags_origin_marked_optional", NULL, "c0 01 01 00 " ASPATH4 NH,
 	  NLRI10, .action = V(WITHDRAW), .kind = K(ATTR_FLAGS), .code = 3,
-	  .subcode = 4 },
+	  .subcode = 4, .data = "c0 01 01 00",
+	  .check = check_no_reach_all_withdrawn },
+	{ "attr_flags_med_marked_transitive", NULL,
+	  BASE4 "c0 04 04 00 00 00 01", NLRI10, .action = V(WITHDRAW),
+	  .kind = K(ATTR_FLAGS), .code = 3, .subcode = 4 },
 	{ "attr_flags_aspath_marked_optional", NULL,
 	  ORIGIN_IGP "80 02 06 02 01 00 00 fd e9 " NH, NLRI10,
 	  .action = V(WITHDRAW), .kind = K(ATTR_FLAGS), .code = 3,
@@ -405,9 +406,9 @@ static const struct ucase ucases[] = {
 	  .kind = K(ATTR_OVERRUN), .code = 3, .subcode = 5,
 	  .check = check_nothing },
 	{ "attr_length_overrun_after_mp_reach_withdraws_it", NULL,
-	  MPR6 ORIGIN_IGP "40 02 09 02 01 00 00", NULL,
-	  .action = V(WITHDRAW), .kind = K(ATTR_OVERRUN), .code = 3,
-	  .subcode = 5, .check = check_ipv6_withdrawn },
+	  MPR6 ORIGIN_IGP "40 02 09 02 01 00 00", NULL, .action = V(WITHDRAW),
+	  .kind = K(ATTR_OVERRUN), .code = 3, .subcode = 5,
+	  .check = check_ipv6_withdrawn },
 	{ "attr_header_cut_short", NULL, BASE4 "40 01", NLRI10,
 	  .action = V(WITHDRAW), .kind = K(ATTR_SHORT), .code = 3,
 	  .subcode = 1 },
@@ -419,25 +420,21 @@ static const struct ucase ucases[] = {
 	  .kind = K(WITHDRAWN_LENGTH), .code = 3, .subcode = 1 },
 	{ "aspath_segment_overruns_attribute", NULL,
 	  ORIGIN_IGP "40 02 0a 02 03 00 00 fd e9 00 00 fd ea " NH, NLRI10,
-	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3,
-	  .subcode = 11 },
+	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3, .subcode = 11 },
 	{ "aspath_zero_length_segment", NULL,
 	  ORIGIN_IGP "40 02 08 02 01 00 00 fd e9 02 00 " NH, NLRI10,
-	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3,
-	  .subcode = 11 },
+	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3, .subcode = 11 },
 	{ "aspath_bad_segment_type", NULL,
 	  ORIGIN_IGP "40 02 06 05 01 00 00 fd e9 " NH, NLRI10,
-	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3,
-	  .subcode = 11 },
+	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3, .subcode = 11 },
 	{ "aspath_trailing_byte", NULL,
 	  ORIGIN_IGP "40 02 07 02 01 00 00 fd e9 00 " NH, NLRI10,
-	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3,
-	  .subcode = 11 },
+	  .action = V(WITHDRAW), .kind = K(ASPATH), .code = 3, .subcode = 11 },
 	{ "aspath_300_hops_is_valid", .make = make_aspath_300,
 	  .action = V(NONE), .check = check_aspath_300 },
 	{ "aspath_confed_segment_from_ebgp", NULL,
-	  ORIGIN_IGP "40 02 0c 03 01 00 00 fd e9 02 01 00 00 fd e9 " NH,
-	  NLRI10, .action = V(WITHDRAW), .kind = K(ASPATH_CONFED), .code = 3,
+	  ORIGIN_IGP "40 02 0c 03 01 00 00 fd e9 02 01 00 00 fd e9 " NH, NLRI10,
+	  .action = V(WITHDRAW), .kind = K(ASPATH_CONFED), .code = 3,
 	  .subcode = 11 },
 	{ "aspath_first_as_not_the_peer", NULL,
 	  ORIGIN_IGP "40 02 06 02 01 00 00 fd ea " NH, NLRI10,
@@ -445,20 +442,18 @@ static const struct ucase ucases[] = {
 	  .subcode = 11 },
 	{ "duplicate_communities_keeps_first", NULL,
 	  BASE4 "c0 08 04 fd e9 00 64 c0 08 04 fd e9 00 c8", NLRI10,
-	  .action = V(DISCARD), .kind = K(DUPLICATE), .code = 3,
-	  .subcode = 1, .check = check_first_kept },
+	  .action = V(DISCARD), .kind = K(DUPLICATE), .code = 3, .subcode = 1,
+	  .check = check_first_kept },
 	{ "duplicate_origin_discarded", NULL, BASE4 "40 01 01 02", NLRI10,
-	  .action = V(DISCARD), .kind = K(DUPLICATE), .code = 3,
-	  .subcode = 1 },
+	  .action = V(DISCARD), .kind = K(DUPLICATE), .code = 3, .subcode = 1 },
 	{ "duplicate_mp_reach", NULL, MPR6 MPR6 ORIGIN_IGP ASPATH4, NULL,
-	  .action = V(RESET), .kind = K(MP_DUPLICATE), .code = 3,
-	  .subcode = 1, .check = check_nothing },
+	  .action = V(RESET), .kind = K(MP_DUPLICATE), .code = 3, .subcode = 1,
+	  .check = check_nothing },
 	{ "duplicate_mp_unreach", NULL, MPU6 MPU6, NULL, .action = V(RESET),
 	  .kind = K(MP_DUPLICATE), .code = 3, .subcode = 1 },
-	{ "unrecognized_wellknown_attribute", NULL,
-	  BASE4 "40 63 02 ab cd", NLRI10, .action = V(RESET),
-	  .kind = K(WELLKNOWN), .code = 3, .subcode = 2,
-	  .data = "40 63 02 ab cd" },
+	{ "unrecognized_wellknown_attribute", NULL, BASE4 "40 63 02 ab cd",
+	  NLRI10, .action = V(RESET), .kind = K(WELLKNOWN), .code = 3,
+	  .subcode = 2, .data = "40 63 02 ab cd" },
 	{ "unknown_optional_transitive_passed_with_partial", NULL,
 	  BASE4 "c0 63 02 ab cd", NLRI10, .action = V(NONE),
 	  .check = check_partial_set },
@@ -477,13 +472,13 @@ static const struct ucase ucases[] = {
 	  BASE4 "c0 17 0a 00 08 00 06 0c 04 00 00 00 01", NLRI10,
 	  .action = V(NONE), .check = check_tunnel_kept },
 	{ "mp_reach_bad_nexthop_length", NULL,
-	  "80 0e 12 00 02 01 08 20 01 0d b8 00 00 00 01 00 20 20 01 0d b8 "
-	  ORIGIN_IGP ASPATH4,
+	  "80 0e 12 00 02 01 08 20 01 0d b8 00 00 00 01 00 20 20 01 0d "
+	  "b8 " ORIGIN_IGP ASPATH4,
 	  NULL, .action = V(RESET), .kind = K(MP_NEXTHOP_LENGTH), .code = 3,
 	  .subcode = 9, .check = check_nothing },
 	{ "mp_reach_bad_nexthop_length_afi_disable", NULL,
-	  "80 0e 12 00 02 01 08 20 01 0d b8 00 00 00 01 00 20 20 01 0d b8 "
-	  BASE4,
+	  "80 0e 12 00 02 01 08 20 01 0d b8 00 00 00 01 00 20 20 01 0d "
+	  "b8 " BASE4,
 	  NLRI10, .opt = O_AFI_DISABLE, .action = V(AFI_DISABLE),
 	  .kind = K(MP_NEXTHOP_LENGTH), .code = 3, .subcode = 9,
 	  .check = check_v4_kept_v6_dropped },
@@ -500,24 +495,24 @@ static const struct ucase ucases[] = {
 	{ "mp_reach_multicast_nexthop", NULL,
 	  "80 0e 1a 00 02 01 10 ff 02 00 00 00 00 00 00 00 00 00 00 00 00 00 "
 	  "01 00 20 20 01 0d b8 " ORIGIN_IGP ASPATH4,
-	  NULL, .action = V(WITHDRAW), .kind = K(MP_NEXTHOP_INVALID),
-	  .code = 3, .subcode = 8, .check = check_ipv6_withdrawn },
+	  NULL, .action = V(WITHDRAW), .kind = K(MP_NEXTHOP_INVALID), .code = 3,
+	  .subcode = 8, .check = check_ipv6_withdrawn },
 	{ "mp_reach_flags_wrong_still_withdraws", NULL,
 	  "c0 0e 1a 00 02 01 10 " V6NH "00 20 20 01 0d b8 " ORIGIN_IGP ASPATH4,
 	  NULL, .action = V(WITHDRAW), .kind = K(ATTR_FLAGS), .code = 3,
 	  .subcode = 4, .check = check_ipv6_withdrawn },
-	{ "mp_unreach_prefix_cut_short", NULL,
-	  "80 0f 07 00 02 01 30 20 01 0d", NULL, .action = V(RESET),
-	  .kind = K(MP_PREFIX), .code = 3, .subcode = 9 },
+	{ "mp_unreach_prefix_cut_short", NULL, "80 0f 07 00 02 01 30 20 01 0d",
+	  NULL, .action = V(RESET), .kind = K(MP_PREFIX), .code = 3,
+	  .subcode = 9 },
 	{ "mp_reach_missing_origin", NULL, MPR6 ASPATH4, NULL,
 	  .action = V(WITHDRAW), .kind = K(MISSING_ORIGIN), .code = 3,
 	  .subcode = 3, .data = "01", .check = check_ipv6_withdrawn },
 	{ "nexthop_zero", NULL, ORIGIN_IGP ASPATH4 "40 03 04 00 00 00 00",
-	  NLRI10, .action = V(WITHDRAW), .kind = K(NEXTHOP_INVALID),
-	  .code = 3, .subcode = 8 },
+	  NLRI10, .action = V(WITHDRAW), .kind = K(NEXTHOP_INVALID), .code = 3,
+	  .subcode = 8 },
 	{ "nexthop_multicast", NULL, ORIGIN_IGP ASPATH4 "40 03 04 e0 00 00 05",
-	  NLRI10, .action = V(WITHDRAW), .kind = K(NEXTHOP_INVALID),
-	  .code = 3, .subcode = 8 },
+	  NLRI10, .action = V(WITHDRAW), .kind = K(NEXTHOP_INVALID), .code = 3,
+	  .subcode = 8 },
 	{ "missing_origin", NULL, ASPATH4 NH, NLRI10, .action = V(WITHDRAW),
 	  .kind = K(MISSING_ORIGIN), .code = 3, .subcode = 3, .data = "01" },
 	{ "missing_aspath", NULL, ORIGIN_IGP NH, NLRI10, .action = V(WITHDRAW),
@@ -531,9 +526,9 @@ static const struct ucase ucases[] = {
 	{ "aggregator_length_6_on_4octet_discarded", NULL,
 	  BASE4 "c0 07 06 fd e9 c0 00 02 01", NLRI10, .action = V(DISCARD),
 	  .kind = K(AGGREGATOR_LENGTH), .code = 3, .subcode = 5 },
-	{ "communities_length_5", NULL, BASE4 "c0 08 05 fd e9 00 64 00",
-	  NLRI10, .action = V(WITHDRAW), .kind = K(COMMUNITIES_LENGTH),
-	  .code = 3, .subcode = 5 },
+	{ "communities_length_5", NULL, BASE4 "c0 08 05 fd e9 00 64 00", NLRI10,
+	  .action = V(WITHDRAW), .kind = K(COMMUNITIES_LENGTH), .code = 3,
+	  .subcode = 5 },
 	{ "communities_length_0", NULL, BASE4 "c0 08 00", NLRI10,
 	  .action = V(WITHDRAW), .kind = K(COMMUNITIES_LENGTH), .code = 3,
 	  .subcode = 5 },
@@ -542,9 +537,8 @@ static const struct ucase ucases[] = {
 	  .action = V(WITHDRAW), .kind = K(LCOMM_LENGTH), .code = 3,
 	  .subcode = 5 },
 	{ "ext_communities_length_7", NULL,
-	  BASE4 "c0 10 07 00 02 fd e9 00 00 00", NLRI10,
-	  .action = V(WITHDRAW), .kind = K(EXTCOMM_LENGTH), .code = 3,
-	  .subcode = 5 },
+	  BASE4 "c0 10 07 00 02 fd e9 00 00 00", NLRI10, .action = V(WITHDRAW),
+	  .kind = K(EXTCOMM_LENGTH), .code = 3, .subcode = 5 },
 	{ "originator_id_from_ebgp_discarded", NULL,
 	  BASE4 "80 09 04 c0 00 02 09", NLRI10, .action = V(DISCARD),
 	  .kind = K(ORIGINATOR_EBGP) },
@@ -563,8 +557,8 @@ static const struct ucase ucases[] = {
 	  .kind = K(AS4_UNEXPECTED) },
 	{ "as4_path_malformed_discarded", NULL,
 	  ORIGIN_IGP ASPATH2 NH "c0 11 05 02 01 00 00 fd", NLRI10,
-	  .opt = O_2OCTET, .action = V(DISCARD), .kind = K(AS4PATH),
-	  .code = 3, .subcode = 9 },
+	  .opt = O_2OCTET, .action = V(DISCARD), .kind = K(AS4PATH), .code = 3,
+	  .subcode = 9 },
 	{ "nlri_prefix_length_33", NULL, BASE4, "21 0a 00 00 00 00",
 	  .action = V(RESET), .kind = K(NLRI_PREFIX), .code = 3,
 	  .subcode = 10 },
@@ -582,9 +576,8 @@ static const struct ucase ucases[] = {
 	{ "length_4097_with_extended_messages", .make = make_len_4097,
 	  .opt = O_EXTMSG, .action = V(NONE) },
 	{ "strongest_action_wins_withdraw_over_discard", NULL,
-	  BASE4 "40 06 01 00 c0 08 03 00 00 01", NLRI10,
-	  .action = V(WITHDRAW), .kind = K(COMMUNITIES_LENGTH), .code = 3,
-	  .subcode = 5 },
+	  BASE4 "40 06 01 00 c0 08 03 00 00 01", NLRI10, .action = V(WITHDRAW),
+	  .kind = K(COMMUNITIES_LENGTH), .code = 3, .subcode = 5 },
 	{ "strongest_action_wins_reset_over_withdraw", NULL,
 	  "c0 01 01 00 " ASPATH4 NH "40 63 00", NLRI10, .action = V(RESET),
 	  .kind = K(WELLKNOWN), .code = 3, .subcode = 2 },
@@ -596,8 +589,8 @@ corpus_bytes(const struct ucase *c, uint8_t *out, size_t *len)
 	if (c->make != NULL) {
 		*len = c->make(out);
 	} else if (c->body != NULL) {
-		size_t bl = hex(out + BGP_HDR_LEN, MSG_MAX - BGP_HDR_LEN,
-				c->body);
+		size_t bl =
+			hex(out + BGP_HDR_LEN, MSG_MAX - BGP_HDR_LEN, c->body);
 
 		*len = wrap(out, BGP_MSG_UPDATE, bl);
 	} else {
@@ -675,8 +668,8 @@ test_bgp_update_corpus_files_match_cases(void **state)
 			fclose(f);
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/tests/bgp-corpus/update-%s.bin",
-			 src, c->name);
+		snprintf(path, sizeof(path),
+			 "%s/tests/bgp-corpus/update-%s.bin", src, c->name);
 		f = fopen(path, "rb");
 		if (f == NULL)
 			fail_msg("%s missing: regenerate the corpus", path);
@@ -714,8 +707,7 @@ roundtrip(const struct bgp_opts *o, int aid, const struct attrs *a,
 	if (ll != NULL)
 		assert_true(prefix_equal(&u.reach[0].nexthop_ll, ll));
 	else
-		assert_int_equal(u.reach[0].nexthop_ll.family,
-				 PREFIX_AF_NONE);
+		assert_int_equal(u.reach[0].nexthop_ll.family, PREFIX_AF_NONE);
 	assert_int_equal(collect(&u.reach[0].nlri, 1, got, 64), n);
 	for (size_t i = 0; i < n; i++)
 		assert_true(prefix_equal(&got[i], &p[i]));
@@ -728,11 +720,15 @@ roundtrip(const struct bgp_opts *o, int aid, const struct attrs *a,
 static const struct attrs *
 rich_attrs(const struct prefix *nh, bool ibgp, bool big_asns)
 {
-	static const uint8_t opq[] = {
-		0xc0, 16, 8, 0, 2, 0xfd, 0xe9, 0, 0, 0, 100, /* ext comm */
-		0xc0, 23, 10, 0, 8, 0, 6, 12, 4, 0, 0, 0, 1, /* tunnel */
-		0xe0, 99, 2, 0xab, 0xcd, /* unknown, Partial */
-	};
+	static const uint8_t
+		opq
+			[] = {
+				0xc0, 16, 8,  0,    2,	  0xfd, 0xe9,
+				0,    0,  0,  100, /* ext comm */
+				0xc0, 23, 10, 0,    8,	  0,	6,
+				12,   4,  0,  0,    0,	  1, /* tunnel */
+				0xe0, 99, 2,  0xab, 0xcd, /* unknown, Partial */
+			};
 	uint32_t path[] = { ATTR_SEG_SEQUENCE, 3, 65001, 65002, 65003,
 			    ATTR_SEG_SET,      2, 65010, 65011 };
 	uint32_t comms[] = { 0xfde90064, 0xfde900c8, 0xffffff01 };
@@ -821,9 +817,9 @@ test_bgp_update_roundtrip_2octet_session_uses_as_trans_and_as4_path(
 	/* on the wire: AS_TRANS in AS_PATH and AGGREGATOR, plus AS4_PATH
 	 * and AS4_AGGREGATOR */
 	wbuf_init(&w);
-	assert_int_equal(bgp_update_build_reach(&w, &o, BGP_AID_IPV4, a, NULL,
-						&p, 1),
-			 1);
+	assert_int_equal(
+		bgp_update_build_reach(&w, &o, BGP_AID_IPV4, a, NULL, &p, 1),
+		1);
 	buf_init(&b, w.data + 23, (size_t)(w.data[21] << 8 | w.data[22]));
 	{
 		bool as_trans = false, as4path = false, as4agg = false;
@@ -914,8 +910,12 @@ pack_all(int aid, unsigned optflags, size_t n, bool withdraw)
 			prefix_from_v4(&p[i], 0x0a000000u + (uint32_t)(i << 8),
 				       24);
 		} else {
-			uint8_t b[16] = { 0x20, 0x01, 0x0d, 0xb8,
-					  (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+			uint8_t b[16] = { 0x20,
+					  0x01,
+					  0x0d,
+					  0xb8,
+					  (uint8_t)(i >> 16),
+					  (uint8_t)(i >> 8),
 					  (uint8_t)i };
 
 			prefix_from_v6(&p[i], b, 56);
@@ -996,16 +996,16 @@ test_bgp_update_build_rejects_wrong_family_and_nexthop(void **state)
 	attr_init(&a);
 	a.nexthop = pfx("192.0.2.1");
 	set = attr_intern(&store, &a);
-	assert_int_equal(bgp_update_build_reach(&w, &o, BGP_AID_IPV4, set,
-						NULL, &p6, 1),
-			 -CEN_EINVAL);
+	assert_int_equal(
+		bgp_update_build_reach(&w, &o, BGP_AID_IPV4, set, NULL, &p6, 1),
+		-CEN_EINVAL);
 	/* an IPv4 next hop cannot carry IPv6 */
-	assert_int_equal(bgp_update_build_reach(&w, &o, BGP_AID_IPV6, set,
-						NULL, &p6, 1),
-			 -CEN_EINVAL);
-	assert_int_equal(bgp_update_build_withdraw(&w, &o, BGP_AID_IPV6, &p4,
-						   1),
-			 -CEN_EINVAL);
+	assert_int_equal(
+		bgp_update_build_reach(&w, &o, BGP_AID_IPV6, set, NULL, &p6, 1),
+		-CEN_EINVAL);
+	assert_int_equal(
+		bgp_update_build_withdraw(&w, &o, BGP_AID_IPV6, &p4, 1),
+		-CEN_EINVAL);
 	assert_int_equal(w.len, 0);
 	attr_unref(&store, set);
 	wbuf_free(&w);
@@ -1029,9 +1029,9 @@ test_bgp_update_build_attrs_too_big_is_toobig(void **state)
 	a.comms = attr_comms_intern(&store, v, 1100); /* 4400 bytes */
 	set = attr_intern(&store, &a);
 	attr_comms_unref(&store, a.comms);
-	assert_int_equal(bgp_update_build_reach(&w, &o, BGP_AID_IPV4, set,
-						NULL, &p, 1),
-			 -CEN_ETOOBIG);
+	assert_int_equal(
+		bgp_update_build_reach(&w, &o, BGP_AID_IPV4, set, NULL, &p, 1),
+		-CEN_ETOOBIG);
 	assert_int_equal(w.len, 0);
 	o.maxlen = BGP_EXT_MAX_LEN;
 	roundtrip(&o, BGP_AID_IPV4, set, NULL, &p, 1);
@@ -1081,8 +1081,9 @@ test_bgp_update_as4_path_merge_rfc6793(void **state)
 	       "23456", 0);
 	/* a set counts as one: AS_PATH 65010 {65020,65021} 23456 (3
 	 * hops), AS4_PATH {65020,65021} 4200000001 (2 hops) */
-	merged(ORIGIN_IGP "40 02 0e 02 01 fd f2 01 02 fd fc fd fd 02 01 5b a0 "
-		NH "c0 11 10 01 02 00 00 fd fc 00 00 fd fd 02 01 fa 56 ea 01",
+	merged(ORIGIN_IGP
+	       "40 02 0e 02 01 fd f2 01 02 fd fc fd fd 02 01 5b a0 " NH
+	       "c0 11 10 01 02 00 00 fd fc 00 00 fd fd 02 01 fa 56 ea 01",
 	       "65010 {65020,65021} 4200000001", 0);
 	/* AGGREGATOR AS_TRANS: AS4_AGGREGATOR is the aggregator */
 	merged(ORIGIN_IGP "40 02 06 02 02 fd f2 5b a0 " NH
@@ -1238,20 +1239,19 @@ test_bgp_update_truncated_at_every_length_gives_clean_verdict(void **state)
 
 	wbuf_init(&w);
 	a = rich_attrs(&nh, true, true);
-	assert_int_equal(bgp_update_build_reach(&w, &o, BGP_AID_IPV4, a, NULL,
-						p, 3),
-			 3);
+	assert_int_equal(
+		bgp_update_build_reach(&w, &o, BGP_AID_IPV4, a, NULL, p, 3), 3);
 	attr_unref(&store, a);
 	a = rich_attrs(&nh6, true, true);
-	assert_int_equal(bgp_update_build_reach(&w, &o, BGP_AID_IPV6, a, NULL,
-						p6, 2),
-			 2);
+	assert_int_equal(
+		bgp_update_build_reach(&w, &o, BGP_AID_IPV6, a, NULL, p6, 2),
+		2);
 	attr_unref(&store, a);
 	for (size_t m = 0, at = 0; m < 2; m++) {
 		size_t mlen = (size_t)(w.data[at + 16] << 8 | w.data[at + 17]);
 		size_t alen_at = at + 21;
-		size_t alen = (size_t)(w.data[alen_at] << 8 |
-				       w.data[alen_at + 1]);
+		size_t alen =
+			(size_t)(w.data[alen_at] << 8 | w.data[alen_at + 1]);
 
 		memcpy(msg, w.data + at, mlen);
 		len = mlen;
@@ -1347,31 +1347,20 @@ main(void)
 	static const struct CMUnitTest fixed[] = {
 		T(test_bgp_update_corpus_files_match_cases),
 		T(test_bgp_update_roundtrip_every_attribute_ipv4),
-		T(
-			test_bgp_update_roundtrip_every_attribute_ipv6_link_local),
-		T(
-			test_bgp_update_roundtrip_2octet_session_uses_as_trans_and_as4_path),
-		T(
-			test_bgp_update_roundtrip_minimal_attrs_empty_aspath),
-		T(
-			test_bgp_update_roundtrip_300_hop_path_uses_extended_length),
-		T(
-			test_bgp_update_build_packs_to_max_size_and_counts_consumed),
-		T(
-			test_bgp_update_build_withdrawals_pack_and_round_trip),
-		T(
-			test_bgp_update_build_rejects_wrong_family_and_nexthop),
+		T(test_bgp_update_roundtrip_every_attribute_ipv6_link_local),
+		T(test_bgp_update_roundtrip_2octet_session_uses_as_trans_and_as4_path),
+		T(test_bgp_update_roundtrip_minimal_attrs_empty_aspath),
+		T(test_bgp_update_roundtrip_300_hop_path_uses_extended_length),
+		T(test_bgp_update_build_packs_to_max_size_and_counts_consumed),
+		T(test_bgp_update_build_withdrawals_pack_and_round_trip),
+		T(test_bgp_update_build_rejects_wrong_family_and_nexthop),
 		T(test_bgp_update_build_attrs_too_big_is_toobig),
 		T(test_bgp_update_as4_path_merge_rfc6793),
-		T(
-			test_bgp_update_treat_as_withdraw_withdraws_nlri_and_mp_reach),
-		T(
-			test_bgp_update_mixed_ipv4_and_ipv6_interns_one_set_per_family),
-		T(
-			test_bgp_update_mp_of_unnegotiated_family_is_skipped),
+		T(test_bgp_update_treat_as_withdraw_withdraws_nlri_and_mp_reach),
+		T(test_bgp_update_mixed_ipv4_and_ipv6_interns_one_set_per_family),
+		T(test_bgp_update_mp_of_unnegotiated_family_is_skipped),
 		T(test_bgp_update_end_of_rib_both_families),
-		T(
-			test_bgp_update_truncated_at_every_length_gives_clean_verdict),
+		T(test_bgp_update_truncated_at_every_length_gives_clean_verdict),
 		T(test_bgp_update_err_strings_cover_every_kind),
 		T(test_bgp_afi_table_finds_families),
 		T(test_bgp_afi_nlri_clears_host_bits),
@@ -1387,16 +1376,16 @@ main(void)
 	memcpy(tests, fixed, sizeof(fixed));
 	/* one test per corpus case, named for it */
 	for (size_t i = 0; i < ncases; i++) {
-		snprintf(names[i], sizeof(names[i]), "test_bgp_update_corpus_%s",
-			 ucases[i].name);
+		snprintf(names[i], sizeof(names[i]),
+			 "test_bgp_update_corpus_%s", ucases[i].name);
 		tests[nfixed + i].name = names[i];
 		tests[nfixed + i].test_func = run_case;
 		tests[nfixed + i].setup_func = setup;
 		tests[nfixed + i].teardown_func = teardown;
 		tests[nfixed + i].initial_state = (void *)&ucases[i];
 	}
-	rc = _cmocka_run_group_tests("bgp_update", tests, nfixed + ncases,
-				     NULL, NULL);
+	rc = _cmocka_run_group_tests("bgp_update", tests, nfixed + ncases, NULL,
+				     NULL);
 	free(tests);
 	return rc;
 }
