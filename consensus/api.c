@@ -177,7 +177,8 @@ propose_field(struct api *a, struct rpc_call *call, uint8_t tag,
 	type *var = fn(NULL, len, payload);                                    \
 	if (var == NULL) {                                                     \
 		rpc_reply_error(call, RPC_INVALID_ARGUMENT,                    \
-				"request does not decode as " #type);          \
+				"request does not decode as cend.v1.%s",       \
+				#type + sizeof("Cend__V1__") - 1);             \
 		return;                                                        \
 	}
 
@@ -411,7 +412,7 @@ h_paths(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 	if (req == NULL) {
 		rpc_reply_error(call, RPC_INVALID_ARGUMENT,
 				"request does not decode as "
-				"Cend__V1__PathUpdate");
+				"cend.v1.PathUpdate");
 		return;
 	}
 	propose_field(a, call, COMMAND_PATHS_TAG, payload, len, write_done);
@@ -511,7 +512,7 @@ h_propose(struct rpc_call *call, const uint8_t *payload, size_t len, void *arg)
 		pbarena_reset(&a->arena);
 		rpc_reply_error(call, RPC_INVALID_ARGUMENT,
 				"request does not decode as "
-				"Cend__V1__ProposeRequest");
+				"cend.v1.ProposeRequest");
 		return;
 	}
 	if (req->command == NULL) {

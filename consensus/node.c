@@ -26,6 +26,8 @@
 #define NODE_FORWARD_TIMEOUT_MS 10000
 #define NODE_INFLIGHT_MAX	1
 #define NODE_LATER_MAX		(64u << 20) /* bytes of entries deferred */
+#define NODE_TXN_ENTRIES	8	    /* entries per store transaction */
+#define NODE_LATER_DELAY_MS	1	    /* see later_push */
 
 /* A committed entry that a follower applies on a later loop turn. */
 struct later {
@@ -84,6 +86,12 @@ struct node {
 	struct later *later, *later_tail; /* see fsm_apply */
 	size_t later_bytes;
 	uv_idle_t later_idle;
+	uv_timer_t later_timer;
+	struct store_txn *txn; /* see store_flush */
+	uint64_t txn_index, txn_term;
+	unsigned txn_entries;
+	uint64_t applied; /* last entry applied, committed or not */
+	uv_idle_t commit_idle;
 	uv_timer_t flush_timer;
 	uv_timer_t announce_timer;
 	struct batch_result *unclaimed; /* result nobody took */
@@ -364,6 +372,44 @@ flushed_hook(const char *attachment, const struct prefix *peer, uint8_t node,
 			l->flushed(attachment, peer, node, l->arg);
 }
 
+/*
+ * The store transaction of the entries applied last: committed (one
+ * fdatasync) on a later loop turn, after the leader has sent its next
+ * entry, or after a follower has applied what it had deferred (at most
+ * NODE_TXN_ENTRIES entries a transaction); before a snapshot, a restore
+ * and on stop.  The store still holds the state after whole entries, with
+ * the index of the last one; a crash loses the uncommitted ones from the
+ * store only, and Raft applies them again from its log after the start.
+ */
+static void
+store_flush(struct node *n)
+{
+	int rc;
+
+	if (n->txn == NULL)
+		return;
+	rc = store_txn_commit(n->txn, n->txn_index, n->txn_term);
+	n->txn = NULL;
+	n->txn_entries = 0;
+	if (rc != 0) {
+		fprintf(stderr,
+			"cend: store: commit of entry %llu failed: %s\n",
+			(unsigned long long)n->txn_index, cen_strerror(rc));
+		abort();
+	}
+}
+
+static void
+commit_idle_cb(uv_idle_t *h)
+{
+	struct node *n = h->data;
+
+	if (n->later != NULL && n->txn_entries < NODE_TXN_ENTRIES)
+		return; /* more entries to apply first */
+	uv_idle_stop(h);
+	store_flush(n);
+}
+
 /* Applies entry `index` to the engine and the store; returns the outcome
  * of each of its commands (NULL for an entry that is not a batch). */
 static struct batch_result *
@@ -397,12 +443,18 @@ apply_entry(struct node *n, uint64_t index, const struct raft_buffer *buf)
 		abort();
 	res->index = index;
 	res->n = b->n_commands;
-	rc = store_txn_begin(n->store, &t);
-	if (rc != 0) {
-		fprintf(stderr, "cend: store: cannot begin a transaction: %s\n",
-			cen_strerror(rc));
-		abort(); /* the store is gone: no way to stay consistent */
+	if (n->txn == NULL) {
+		rc = store_txn_begin(n->store, &n->txn);
+		if (rc != 0) {
+			fprintf(stderr,
+				"cend: store: cannot begin a transaction: "
+				"%s\n",
+				cen_strerror(rc));
+			abort(); /* the store is gone: no way to stay
+				  * consistent */
+		}
 	}
+	t = n->txn;
 	n->applying_index = index;
 	for (size_t i = 0; i < b->n_commands; i++) {
 		struct cen_err err = { 0 };
@@ -422,13 +474,13 @@ apply_entry(struct node *n, uint64_t index, const struct raft_buffer *buf)
 			res->r[i].msg =
 				strdup(err.msg[0] ? err.msg : cen_strerror(rc));
 	}
-	rc = store_txn_commit(t, index, n->raft.current_term);
-	if (rc != 0) {
-		fprintf(stderr,
-			"cend: store: commit of entry %llu failed: %s\n",
-			(unsigned long long)index, cen_strerror(rc));
-		abort();
-	}
+	/* committed with the entries that follow it (store_flush) */
+	n->txn_index = index;
+	n->txn_term = n->raft.current_term;
+	n->txn_entries++;
+	n->applied = index;
+	if (!n->closing)
+		uv_idle_start(&n->commit_idle, commit_idle_cb);
 	pbarena_reset(&n->arena);
 	if (n->parked != NULL)
 		parked_release(n, false);
@@ -464,6 +516,7 @@ later_drain(struct node *n)
 	while (later_apply_one(n))
 		;
 	uv_idle_stop(&n->later_idle);
+	uv_timer_stop(&n->later_timer);
 }
 
 /* One deferred entry per loop turn, so that Raft's I/O runs in between. */
@@ -476,7 +529,22 @@ later_idle_cb(uv_idle_t *h)
 		uv_idle_stop(h);
 }
 
-/* Defers entry `index` (copied); false when it must be applied now. */
+static void
+later_timer_cb(uv_timer_t *t)
+{
+	struct node *n = t->data;
+
+	if (n->later != NULL)
+		uv_idle_start(&n->later_idle, later_idle_cb);
+}
+
+/*
+ * Defers entry `index` (copied); false when it must be applied now.  The
+ * first entry deferred after a pause waits NODE_LATER_DELAY_MS: Raft is
+ * writing the entries that came with the news of its commit, and answers
+ * the leader when that write is done (about a millisecond), which an apply
+ * started at once would hold up by its whole length.
+ */
 static bool
 later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
 {
@@ -495,7 +563,10 @@ later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
 		n->later = l;
 	n->later_tail = l;
 	n->later_bytes += buf->len;
-	uv_idle_start(&n->later_idle, later_idle_cb);
+	if (!uv_is_active((uv_handle_t *)&n->later_idle) &&
+	    !uv_is_active((uv_handle_t *)&n->later_timer))
+		uv_timer_start(&n->later_timer, later_timer_cb,
+			       NODE_LATER_DELAY_MS, 0);
 	return true;
 }
 
@@ -509,8 +580,8 @@ later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
  * turn, in order; everything deferred is applied before any entry is
  * applied at once (as the leader, which needs the outcome), before a
  * snapshot or a restore, and on stop.  Status and parked forwarded writes
- * go by what is applied (the store's index), so a reader still sees its
- * own writes.
+ * go by what is applied (n->applied), so a reader still sees its own
+ * writes.
  */
 static int
 fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
@@ -546,6 +617,7 @@ fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 	int rc;
 
 	later_drain(n); /* the image is of everything raft has applied */
+	store_flush(n);
 	rc = store_snapshot(n->store, &img, &len);
 	if (rc != 0)
 		return RAFT_NOMEM;
@@ -603,6 +675,7 @@ fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	int rc = 0;
 
 	later_drain(n);
+	store_flush(n);
 	/* the store may already be newer than the snapshot (it is written
 	 * with every entry): never roll it back */
 	if (idx > store_applied_index(n->store)) {
@@ -611,6 +684,7 @@ fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 			rc = rebuild_engine(n, &err);
 		if (rc != 0)
 			log_msg(n, "snapshot restore failed: %s", err.msg);
+		n->applied = store_applied_index(n->store);
 	}
 	raft_free(buf->base);
 	return rc == 0 ? 0 : RAFT_CORRUPT;
@@ -809,7 +883,7 @@ struct forward {
 static void
 parked_release(struct node *n, bool all)
 {
-	uint64_t applied = store_applied_index(n->store);
+	uint64_t applied = n->applied;
 	uint64_t now = uv_now(n->loop);
 
 	for (struct forward **fp = &n->parked; *fp != NULL;) {
@@ -841,7 +915,7 @@ forward_done(rpc_status status, const char *message, const uint8_t *payload,
 		if (r != NULL)
 			index = r->index;
 		cend__v1__write_response__free_unpacked(r, NULL);
-		if (index > store_applied_index(n->store) && !n->closing) {
+		if (index > n->applied && !n->closing) {
 			f->index = index;
 			f->parked_at = uv_now(n->loop);
 			f->next = n->parked;
@@ -994,7 +1068,7 @@ leader_watch(struct node *n)
 	else
 		snprintf(text, sizeof(text), "no leader (term %llu)",
 			 (unsigned long long)n->raft.current_term);
-	emit_event(n, store_applied_index(n->store), "leader", text);
+	emit_event(n, n->applied, "leader", text);
 }
 
 /* On the leader: which voters it has heard from recently; a node silent
@@ -1133,6 +1207,7 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 		free(n);
 		return rc;
 	}
+	n->applied = store_applied_index(n->store);
 	members_load(n);
 	rc = rebuild_engine(n, err);
 	if (rc != 0)
@@ -1148,6 +1223,10 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 	n->announce_timer.data = n;
 	uv_idle_init(loop, &n->later_idle);
 	n->later_idle.data = n;
+	uv_timer_init(loop, &n->later_timer);
+	n->later_timer.data = n;
+	uv_idle_init(loop, &n->commit_idle);
+	n->commit_idle.data = n;
 
 	n->fsm.version = 2;
 	n->fsm.data = n;
@@ -1163,7 +1242,12 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 	}
 	rc = raft_init(&n->raft, &n->io, &n->fsm, cfg->id, cfg->raft_addr);
 	if (rc != 0) {
-		cen_errf(err, -CEN_EIO, "raft: %s", raft_strerror(rc));
+		/* errmsg says what failed ("io: ..."); the code alone is
+		 * often "unknown error" */
+		cen_errf(err, -CEN_EIO, "raft: %s (%s)",
+			 raft_errmsg(&n->raft)[0] ? raft_errmsg(&n->raft)
+						  : "init failed",
+			 raft_strerror(rc));
 		rc = -CEN_EIO;
 		goto fail_client;
 	}
@@ -1230,6 +1314,7 @@ closed_all(struct node *n)
 		n->later = l->next;
 		free(l);
 	}
+	store_flush(n); /* anything applied while Raft closed */
 	engine_free(n->engine);
 	store_close(n->store);
 	pbarena_fini(&n->arena);
@@ -1259,6 +1344,8 @@ raft_closed(struct raft *r)
 	uv_close((uv_handle_t *)&n->flush_timer, handle_closed);
 	uv_close((uv_handle_t *)&n->announce_timer, handle_closed);
 	uv_close((uv_handle_t *)&n->later_idle, handle_closed);
+	uv_close((uv_handle_t *)&n->later_timer, handle_closed);
+	uv_close((uv_handle_t *)&n->commit_idle, handle_closed);
 }
 
 void
@@ -1269,7 +1356,8 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
 	n->stop_cb = cb;
 	n->stop_arg = arg;
 	later_drain(n); /* the store as far as Raft has applied */
-	n->closing = 4; /* two timers and an idle handle, then 1 = done */
+	store_flush(n);
+	n->closing = 6; /* three timers and two idle handles, then 1 = done */
 	n->queue = n->queue_tail = NULL;
 	proposals_fail(q, -CEN_ESHUTDOWN, "node shutting down");
 	parked_release(n, true);
@@ -1361,7 +1449,7 @@ node_get_status(struct node *n, struct node_status *st)
 			 api);
 	st->term = n->raft.current_term;
 	st->commit_index = n->raft.commit_index;
-	st->applied_index = store_applied_index(n->store);
+	st->applied_index = n->applied;
 	st->db_size = store_db_size(n->store);
 	snprintf(raft_dir, sizeof(raft_dir), "%s/raft", n->cfg.data_dir);
 	st->raft_log_size = dir_size(raft_dir);
@@ -1560,5 +1648,6 @@ node_leader_transfer(struct node *n, uint64_t id, node_change_cb cb, void *arg)
 int
 node_snapshot(struct node *n, uint8_t **buf, size_t *len)
 {
+	store_flush(n);
 	return store_snapshot(n->store, buf, len);
 }
