@@ -404,10 +404,11 @@ commit_idle_cb(uv_idle_t *h)
 {
 	struct node *n = h->data;
 
-	if (n->later != NULL && n->txn_entries < NODE_TXN_ENTRIES)
-		return; /* more entries to apply first */
+	/* with more entries to apply first, the next apply_entry starts this
+	 * again (no spinning while they wait for later_timer) */
 	uv_idle_stop(h);
-	store_flush(n);
+	if (n->later == NULL || n->txn_entries >= NODE_TXN_ENTRIES)
+		store_flush(n);
 }
 
 /* Applies entry `index` to the engine and the store; returns the outcome
