@@ -129,6 +129,8 @@ route_cb(const ProtobufCMessage *msg, void *arg)
 	char pb[PREFIX_STRLEN], nb[1024], ab[1024], rb[256];
 
 	if (l->ctl->json) {
+		if (l->n == 0)
+			putchar('['); /* opened with the first route */
 		route_json(r, l->n == 0);
 	} else {
 		struct table *t = &l->t;
@@ -217,16 +219,19 @@ route_list(struct cenctl *ctl, struct opts *o, const void *data)
 	req.region = (char *)region;
 	req.table = (char *)table;
 	req.attachment = (char *)att;
-	if (ctl->json)
-		putchar('[');
-	else
+	if (!ctl->json)
 		table_init(&l.t, sizeof(hdr) / sizeof(hdr[0]),
 			   att[0] != '\0' ? vhdr : hdr);
 	rc = cenctl_stream(ctl, CENCTL_ADMIN("ListRoutes"), &req.base,
 			   &cend__v1__route__descriptor, ctl->timeout_ms,
 			   route_cb, &l, &err);
 	if (ctl->json) {
-		printf("]\n");
+		/* a failed call prints no array: "[]" would read as "no
+		 * routes" to a script that ignores the exit status */
+		if (l.n > 0)
+			printf("]\n");
+		else if (rc == 0)
+			printf("[]\n");
 	} else {
 		if (rc == 0 && l.n > 0)
 			table_print(&l.t);
