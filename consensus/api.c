@@ -691,62 +691,39 @@ h_member_add(struct rpc_call *call, const uint8_t *payload, size_t len,
 	cend__v1__member_add_request__free_unpacked(req, NULL);
 }
 
-static void
-h_member_promote(struct rpc_call *call, const uint8_t *payload, size_t len,
-		 void *arg)
-{
-	struct api *a = api_of(arg);
-	struct change_ctx *c;
+/* Promote, remove and transfer: relayed to the leader, one ID each, the
+ * answer is the membership once the change is committed. */
+#define MEMBER_CHANGE(fn, rpc, type, unpack, unpacked_free, node_fn)           \
+	static void fn(struct rpc_call *call, const uint8_t *payload,          \
+		       size_t len, void *arg)                                  \
+	{                                                                      \
+		struct api *a = api_of(arg);                                   \
+		struct change_ctx *c;                                          \
+                                                                               \
+		if (relay_to_leader(a, call, "cend.v1.Admin/" rpc, payload,    \
+				    len))                                      \
+			return;                                                \
+		UNPACK_OR_FAIL(type, unpack, req);                             \
+		if ((c = change_ctx(a, call)) != NULL)                         \
+			change_result(                                         \
+				call, c,                                       \
+				node_fn(a->node, req->id, change_done, c));    \
+		unpacked_free(req, NULL);                                      \
+	}
 
-	if (relay_to_leader(a, call, "cend.v1.Admin/MemberPromote", payload,
-			    len))
-		return;
-	UNPACK_OR_FAIL(Cend__V1__MemberPromoteRequest,
-		       cend__v1__member_promote_request__unpack, req);
-	if ((c = change_ctx(a, call)) != NULL)
-		change_result(
-			call, c,
-			node_member_promote(a->node, req->id, change_done, c));
-	cend__v1__member_promote_request__free_unpacked(req, NULL);
-}
-
-static void
-h_member_remove(struct rpc_call *call, const uint8_t *payload, size_t len,
-		void *arg)
-{
-	struct api *a = api_of(arg);
-	struct change_ctx *c;
-
-	if (relay_to_leader(a, call, "cend.v1.Admin/MemberRemove", payload,
-			    len))
-		return;
-	UNPACK_OR_FAIL(Cend__V1__MemberRemoveRequest,
-		       cend__v1__member_remove_request__unpack, req);
-	if ((c = change_ctx(a, call)) != NULL)
-		change_result(
-			call, c,
-			node_member_remove(a->node, req->id, change_done, c));
-	cend__v1__member_remove_request__free_unpacked(req, NULL);
-}
-
-static void
-h_leader_transfer(struct rpc_call *call, const uint8_t *payload, size_t len,
-		  void *arg)
-{
-	struct api *a = api_of(arg);
-	struct change_ctx *c;
-
-	if (relay_to_leader(a, call, "cend.v1.Admin/LeaderTransfer", payload,
-			    len))
-		return;
-	UNPACK_OR_FAIL(Cend__V1__LeaderTransferRequest,
-		       cend__v1__leader_transfer_request__unpack, req);
-	if ((c = change_ctx(a, call)) != NULL)
-		change_result(
-			call, c,
-			node_leader_transfer(a->node, req->id, change_done, c));
-	cend__v1__leader_transfer_request__free_unpacked(req, NULL);
-}
+MEMBER_CHANGE(h_member_promote, "MemberPromote", Cend__V1__MemberPromoteRequest,
+	      cend__v1__member_promote_request__unpack,
+	      cend__v1__member_promote_request__free_unpacked,
+	      node_member_promote)
+MEMBER_CHANGE(h_member_remove, "MemberRemove", Cend__V1__MemberRemoveRequest,
+	      cend__v1__member_remove_request__unpack,
+	      cend__v1__member_remove_request__free_unpacked,
+	      node_member_remove)
+MEMBER_CHANGE(h_leader_transfer, "LeaderTransfer",
+	      Cend__V1__LeaderTransferRequest,
+	      cend__v1__leader_transfer_request__unpack,
+	      cend__v1__leader_transfer_request__free_unpacked,
+	      node_leader_transfer)
 
 static void
 h_snapshot_save(struct rpc_call *call, const uint8_t *payload, size_t len,
