@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cenctl.h"
+#include "core/prefix.h"
 #include "proto/admin.pb-c.h"
 
 static int
@@ -243,35 +244,11 @@ adj_route(const ProtobufCMessage *msg, void *arg)
 {
 	const Cend__V1__Route *r = (const Cend__V1__Route *)msg;
 	struct adj_print *a = arg;
-	char pfx[96] = "", as[512] = "", comm[512] = "";
+	char pfx[PREFIX_STRLEN + 8], as[512], comm[512] = "";
 	size_t used = 0;
 
-	if (r->prefix != NULL && r->prefix->addr.len <= 16) {
-		char addr[64];
-		const uint8_t *b = r->prefix->addr.data;
-
-		if (r->prefix->family == 4 && r->prefix->addr.len == 4)
-			snprintf(addr, sizeof(addr), "%u.%u.%u.%u", b[0], b[1],
-				 b[2], b[3]);
-		else
-			snprintf(addr, sizeof(addr), "(ipv6)");
-		if (r->prefix->family == 6 && r->prefix->addr.len == 16) {
-			char tmp[64];
-			size_t u = 0;
-
-			for (int i = 0; i < 16; i += 2)
-				u += (size_t)snprintf(tmp + u, sizeof(tmp) - u,
-						      "%s%x", i ? ":" : "",
-						      b[i] << 8 | b[i + 1]);
-			snprintf(addr, sizeof(addr), "%s", tmp);
-		}
-		snprintf(pfx, sizeof(pfx), "%s/%u", addr,
-			 r->prefix->len & 0xff);
-	}
-	for (size_t i = 0; i < r->n_as_path && used < sizeof(as) - 12; i++)
-		used += (size_t)snprintf(as + used, sizeof(as) - used, "%s%u",
-					 i ? " " : "", r->as_path[i]);
-	used = 0;
+	wire_prefix_fmt(r->prefix, pfx, sizeof(pfx));
+	wire_aspath_fmt(r->as_path, r->n_as_path, as, sizeof(as));
 	for (size_t i = 0; i < r->n_communities && used < sizeof(comm) - 14;
 	     i++)
 		used += (size_t)snprintf(comm + used, sizeof(comm) - used,
