@@ -1,7 +1,8 @@
 /*
  * bgp.h - the BGP-4 wire codec of cend's speaker: message framing, OPEN and
  * capabilities, KEEPALIVE, NOTIFICATION, ROUTE-REFRESH, UPDATE parsing with
- * RFC 7606 error handling, and UPDATE building.
+ * RFC 7606 error handling, UPDATE building, and the attribute rules of
+ * route reflection towards iBGP clients.
  *
  * Pure code: no I/O, no clock, no libuv.  The session FSM reads bytes from
  * its socket, frames them with bgp_msg_frame, hands each message to the
@@ -12,7 +13,8 @@
  * RIB), 8654 (extended messages), 9072 (extended optional parameters
  * length), 4486 / 8203 / 9003 (Cease subcodes, shutdown communication),
  * 7606 (UPDATE error handling), 1997 / 8092 (communities), 4456 (route
- * reflection), 9012 (Tunnel Encapsulation, validated and passed on).
+ * reflection, bgp_rr.c), 9012 (Tunnel Encapsulation, validated and passed
+ * on).
  *
  * Ownership: parsers never copy the message; what they return may point
  * into it (struct bgp_nlri, struct bgp_notify data), so the message buffer
@@ -549,5 +551,37 @@ int bgp_update_build_reach(struct wbuf *w, const struct bgp_opts *o, int aid,
  * consumed, or a negative code as above. */
 int bgp_update_build_withdraw(struct wbuf *w, const struct bgp_opts *o, int aid,
 			      const struct prefix *pfx, size_t n);
+
+/* bgp_rr.c: route reflection towards iBGP clients (RFC 4456).  Attribute
+ * sets are interned in st; what is returned carries one reference for the
+ * caller. */
+#define BGP_RR_LOCALPREF_BASE 150 /* preference = 150 - LOCAL_PREF */
+/* The preference (1..100, lower preferred) of a path whose LOCAL_PREF is
+ * localpref: 150 - localpref, clamped (100 gives the default, 50). */
+uint8_t bgp_rr_pref(uint32_t localpref);
+/* The LOCAL_PREF to send for a: its own when its preference still maps
+ * from it, else 150 - its preference. */
+uint32_t bgp_rr_localpref(const struct attrs *a);
+/* Section 8's loop check on a route from a client: its ORIGINATOR_ID is
+ * our BGP identifier, or its CLUSTER_LIST holds our cluster ID.  Such a
+ * route is treated as withdrawn. */
+bool bgp_rr_looped(const struct attrs *a, uint32_t router_id,
+		   uint32_t cluster_id);
+/* The attributes a route from client client_id (its BGP identifier) is
+ * kept with: ORIGINATOR_ID client_id unless it has one (0: left alone),
+ * preference from LOCAL_PREF when present.  NULL when out of memory. */
+const struct attrs *bgp_rr_import(struct attr_store *st, const struct attrs *a,
+				  uint32_t client_id);
+/* The attributes to send client client_id for a path with attributes in
+ * (whose parts may live in another store): no AS prepended, LOCAL_PREF
+ * (bgp_rr_localpref), MED kept.  A path learned from a client (it has an
+ * ORIGINATOR_ID) is reflected: cluster_id in front of its CLUSTER_LIST,
+ * its next hop kept unless of another family than self; any other path
+ * goes with next hop self and neither ORIGINATOR_ID nor CLUSTER_LIST.
+ * Returns 0 with *out set, or NULL when the client must not get the path
+ * (its own: ORIGINATOR_ID is client_id); -CEN_ENOMEM. */
+int bgp_rr_export(struct attr_store *st, const struct attrs *in,
+		  uint32_t cluster_id, uint32_t client_id,
+		  const struct prefix *self, const struct attrs **out);
 
 #endif

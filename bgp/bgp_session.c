@@ -46,6 +46,7 @@ struct bgp_session {
 	size_t queued;
 	struct bgp_opts opts;
 	struct bgp_caps local_caps, peer_caps;
+	uint32_t peer_id; /* the BGP identifier of the peer's last OPEN */
 	struct prefix local_addr;
 	uint64_t msgs_in, msgs_out, since;
 	char last_error[256];
@@ -281,6 +282,7 @@ on_open(struct bgp_session *s, const uint8_t *msg, size_t len)
 		return;
 	}
 	s->peer_caps = o.caps;
+	s->peer_id = o.bgp_id;
 	bgp_msg_opts_init(&s->opts, s->cfg.local_as, s->cfg.peer.asn);
 	bgp_msg_negotiate(&s->opts, &s->local_caps, &o.caps);
 	s->holdtime = o.holdtime < s->cfg.peer.hold_time_s
@@ -788,6 +790,12 @@ const struct bgp_caps *
 bgp_session_peer_caps(const struct bgp_session *s)
 {
 	return &s->peer_caps;
+}
+
+uint32_t
+bgp_session_peer_id(const struct bgp_session *s)
+{
+	return s->peer_id;
 }
 
 const struct bgp_session_cfg *

@@ -82,6 +82,9 @@ enum bgp_state bgp_session_state(const struct bgp_session *s);
 const char *bgp_state_str(enum bgp_state st);
 const struct bgp_opts *bgp_session_opts(const struct bgp_session *s);
 const struct bgp_caps *bgp_session_peer_caps(const struct bgp_session *s);
+/* The peer's BGP identifier (host order) from its last OPEN; 0 before the
+ * first one.  It outlives the session going down. */
+uint32_t bgp_session_peer_id(const struct bgp_session *s);
 const struct bgp_session_cfg *bgp_session_cfg(const struct bgp_session *s);
 /* The local address of the connection (the next hop we advertise). */
 const struct prefix *bgp_session_local_addr(const struct bgp_session *s);

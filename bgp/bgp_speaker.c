@@ -10,6 +10,14 @@
  * attachment may learn differently are marked dirty, and after each applied
  * entry the dirty prefixes are looked up (engine_view_route), compared with
  * the Adj-RIB-Out and sent as UPDATEs grouped by attribute set.
+ *
+ * A peer in the CEN's own AS is an iBGP route-reflector client of the
+ * region's cluster (RFC 4456, bgp_rr.c): what it sends is checked against
+ * our BGP identifier and the region's cluster ID instead of our AS, and it
+ * is sent what its attachment learns without our AS prepended, with
+ * LOCAL_PREF, and, for paths of other clients, their next hop with
+ * ORIGINATOR_ID and CLUSTER_LIST.  An attachment never learns its own
+ * paths, so a client never gets back what its attachment's peers sent.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -37,6 +45,9 @@ struct peer {
 	char att[MODEL_ID_MAX];
 	char table[MODEL_ID_MAX]; /* the attachment's route table */
 	struct model_peer cfg;
+	bool ibgp;	     /* a route-reflector client: cfg.asn is ours */
+	uint32_t cluster_id; /* its region's (model_region_cluster_id) */
+	uint32_t local_as;   /* the session's */
 	struct bgp_session *s;
 	struct hmap adj_in, adj_out;
 	struct hmap pending;	/* proposals not yet sent */
@@ -190,6 +201,26 @@ attrs_msg(const struct attrs *a, Cend__V1__PathAttrs **out)
 	return *out != NULL ? 0 : -CEN_ENOMEM;
 }
 
+/* The replicated form of what peer p sent: as received from an eBGP
+ * peer; from a route-reflector client with its ORIGINATOR_ID and the
+ * preference its LOCAL_PREF maps to (bgp_rr_import). */
+static int
+attrs_msg_of(struct bgp_speaker *sp, struct peer *p, const struct attrs *a,
+	     Cend__V1__PathAttrs **out)
+{
+	const struct attrs *x;
+	int rc;
+
+	if (!p->ibgp)
+		return attrs_msg(a, out);
+	x = bgp_rr_import(&sp->st, a, bgp_session_peer_id(p->s));
+	if (x == NULL)
+		return -CEN_ENOMEM;
+	rc = attrs_msg(x, out);
+	attr_unref(&sp->st, x);
+	return rc;
+}
+
 /* Sends up to PROPOSE_MAX pending changes of a peer as one command. */
 static void
 propose_peer(struct bgp_speaker *sp, struct peer *p)
@@ -237,7 +268,8 @@ propose_peer(struct bgp_speaker *sp, struct peer *p)
 
 			if (e->attrs != last) {
 				last = e->attrs;
-				if (attrs_msg(e->attrs, &last_msg) != 0)
+				if (attrs_msg_of(sp, p, e->attrs, &last_msg) !=
+				    0)
 					abort();
 				msgs[nmsgs++] = last_msg;
 			}
@@ -305,8 +337,32 @@ propose_flush(struct bgp_speaker *sp, struct peer *p)
 
 /* ---- advertisements (engine to Adj-RIB-Out) ------------------------ */
 
-/* The attributes we send for what the attachment learned: our AS in front,
- * our address as next hop, nothing that must not leave the AS. */
+/* Our address on p's session as a next hop for prefixes of pfx's family;
+ * false when there is none. */
+static bool
+self_nexthop(struct peer *p, const struct prefix *pfx, struct prefix *nh)
+{
+	const struct prefix *local = bgp_session_local_addr(p->s);
+
+	if (pfx->family == local->family) {
+		*nh = *local;
+	} else if (pfx->family == PREFIX_AF_INET6 &&
+		   local->family == PREFIX_AF_INET) {
+		/* IPv6 over an IPv4 session: the IPv4-mapped address */
+		uint8_t v6[16] = { 0 };
+
+		v6[10] = v6[11] = 0xff;
+		memcpy(v6 + 12, local->addr.v4, 4);
+		prefix_from_v6(nh, v6, 128);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* The attributes we send for what the attachment learned.  To eBGP: our AS
+ * in front, our address as next hop, nothing that must not leave the AS.
+ * To a route-reflector client: bgp_rr_export. */
 static const struct attrs *
 export_attrs(struct bgp_speaker *sp, struct peer *p, const struct attrs *in,
 	     const struct prefix *pfx)
@@ -314,9 +370,17 @@ export_attrs(struct bgp_speaker *sp, struct peer *p, const struct attrs *in,
 	struct attrs a = *in;
 	const struct attr_aspath *ap;
 	const struct attrs *out;
-	const struct prefix *local = bgp_session_local_addr(p->s);
+	struct prefix self;
 	uint32_t as = sp->local_as;
 
+	if (!self_nexthop(p, pfx, &self))
+		return NULL;
+	if (p->ibgp) {
+		if (bgp_rr_export(&sp->st, in, p->cluster_id,
+				  bgp_session_peer_id(p->s), &self, &out) != 0)
+			return NULL;
+		return out;
+	}
 	/* eBGP: the peer must not get its own routes back */
 	if (in->aspath != NULL) {
 		uint32_t flat[256];
@@ -333,20 +397,7 @@ export_attrs(struct bgp_speaker *sp, struct peer *p, const struct attrs *in,
 	a.clusters = NULL;
 	a.pref = ATTR_PREF_DEFAULT;
 	a.weight = 1;
-	if (pfx->family == local->family) {
-		a.nexthop = *local;
-	} else if (pfx->family == PREFIX_AF_INET6 &&
-		   local->family == PREFIX_AF_INET) {
-		/* IPv6 over an IPv4 session: the IPv4-mapped address */
-		uint8_t v6[16] = { 0 };
-
-		v6[10] = v6[11] = 0xff;
-		memcpy(v6 + 12, local->addr.v4, 4);
-		prefix_from_v6(&a.nexthop, v6, 128);
-	} else {
-		attr_aspath_unref(&sp->st, ap);
-		return NULL;
-	}
+	a.nexthop = self;
 	/* parts of `in` belong to the engine's store: intern them here */
 	const struct attr_comms *c =
 		in->comms
@@ -839,7 +890,12 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 		const struct attrs *a = u->reach[i].attrs;
 		bool loop = false;
 
-		if (a->aspath != NULL) {
+		/* a client's routes carry no AS of ours to find; what our
+		 * cluster reflected already comes back with our cluster ID
+		 * (RFC 4456 8) */
+		if (p->ibgp) {
+			loop = bgp_rr_looped(a, sp->router_id, p->cluster_id);
+		} else if (a->aspath != NULL) {
 			uint32_t flat[256];
 			uint32_t n = attr_aspath_flat(a->aspath, flat, 256);
 
@@ -851,7 +907,8 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 			bool had = rib_del(&sp->st, &p->resync, &pfx);
 
 			if (loop) {
-				/* our own AS in the path: not usable */
+				/* our own AS in the path, or a reflection
+				 * loop: not usable (treat-as-withdraw) */
 				if (rib_del(&sp->st, &p->adj_in, &pfx) || had)
 					rib_put(&sp->st, &p->pending, &pfx,
 						NULL);
@@ -956,7 +1013,7 @@ maxpfx_timer_cb(uv_timer_t *t)
 
 static struct peer *
 peer_new(struct bgp_speaker *sp, const struct model_attachment *a,
-	 const struct model_peer *mp, const char *table)
+	 const struct model_peer *mp, const char *table, uint32_t cluster_id)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 	struct bgp_session_cfg cfg;
@@ -974,6 +1031,9 @@ peer_new(struct bgp_speaker *sp, const struct model_attachment *a,
 	snprintf(p->att, sizeof(p->att), "%s", a->id);
 	snprintf(p->table, sizeof(p->table), "%s", table);
 	p->cfg = *mp;
+	p->local_as = sp->local_as;
+	p->ibgp = mp->asn == sp->local_as;
+	p->cluster_id = cluster_id;
 	hmap_init(&p->adj_in, pfx_eq);
 	hmap_init(&p->adj_out, pfx_eq);
 	hmap_init(&p->pending, pfx_eq);
@@ -1075,6 +1135,8 @@ reconcile_peers(struct bgp_speaker *sp)
 		const struct model_table *t =
 			a->route_table[0] ? model_find_table(m, a->route_table)
 					  : model_system_table(m, a->region);
+		const struct model_region *r = model_find_region(m, a->region);
+		uint32_t cid = r != NULL ? model_region_cluster_id(r) : 0;
 
 		for (uint8_t k = 0; k < a->npeers; k++) {
 			const struct model_peer *mp = &a->peers[k];
@@ -1082,7 +1144,12 @@ reconcile_peers(struct bgp_speaker *sp)
 
 			if (!holds(mp, me))
 				continue;
-			if (p != NULL && !peer_same(&p->cfg, mp)) {
+			/* a new hub ASN changes every OPEN (and who is a
+			 * client); a new cluster ID what clients were sent
+			 * and what they sent that passed the loop check */
+			if (p != NULL && (!peer_same(&p->cfg, mp) ||
+					  p->local_as != sp->local_as ||
+					  (p->ibgp && p->cluster_id != cid))) {
 				/* changed: restart it */
 				for (size_t j = 0; j < sp->npeers; j++)
 					if (sp->peers[j] == p)
@@ -1099,7 +1166,7 @@ reconcile_peers(struct bgp_speaker *sp)
 				if (nv == NULL)
 					abort();
 				sp->peers = nv;
-				p = peer_new(sp, a, mp, t ? t->id : "");
+				p = peer_new(sp, a, mp, t ? t->id : "", cid);
 				sp->peers[sp->npeers++] = p;
 			}
 			snprintf(p->table, sizeof(p->table), "%s",

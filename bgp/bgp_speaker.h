@@ -6,7 +6,9 @@
  *
  * Received paths are validated (RFC 7606 verdicts, AS loop, max-prefix) and
  * replicated pre-policy; every node applies them and advertises to its own
- * sessions, with End-of-RIB after the initial table.  A session that goes
+ * sessions, with End-of-RIB after the initial table.  Peers in the CEN's own
+ * AS are iBGP route-reflector clients of the region's cluster (RFC 4456:
+ * ORIGINATOR_ID / CLUSTER_LIST loop checks and reflection, bgp_rr.c).  A session that goes
  * down withdraws its paths (after the graceful-restart time when the peer
  * negotiated it).
  */

@@ -510,6 +510,20 @@ model_find_table(const struct model *m, const char *id)
 	return i == NONE ? NULL : &m->tables[i];
 }
 
+uint32_t
+model_region_cluster_id(const struct model_region *r)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (r->bgp_cluster_id != 0)
+		return r->bgp_cluster_id;
+	for (size_t i = 0; i < MODEL_ID_MAX && r->id[i] != '\0'; i++) {
+		h ^= (uint8_t)r->id[i];
+		h *= 16777619u;
+	}
+	return h != 0 ? h : 1;
+}
+
 const struct model_table *
 model_system_table(const struct model *m, const char *region)
 {
@@ -1255,6 +1269,80 @@ check_regions(struct vctx *v)
 				     was->id, now, was->id);
 		}
 	}
+}
+
+/* "10.0.0.1" */
+static const char *
+cluster_show(uint32_t id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u.%u.%u.%u", id >> 24, (id >> 16) & 0xff,
+		 (id >> 8) & 0xff, id & 0xff);
+	return buf;
+}
+
+static int
+cluster_sortcmp(const void *x, const void *y)
+{
+	const struct sent *a = x, *b = y;
+	uint32_t ca = model_region_cluster_id(a->obj);
+	uint32_t cb = model_region_cluster_id(b->obj);
+
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	return icmp(a->i, b->i);
+}
+
+/* Each regional cluster reflects with its own cluster ID (RFC 4456 7): two
+ * regions sharing one would drop each other's reflected routes as loops.
+ * Regions whose ID is repeated are reported by check_regions already. */
+static void
+check_cluster_ids(struct vctx *v)
+{
+	const struct model *m = v->m;
+	struct sent *e = calloc(m->nregions + 1, sizeof(*e));
+	size_t n = 0;
+
+	if (e == NULL) {
+		v->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < m->nregions; i++) {
+		const struct sent *first =
+			index_find(&v->regions, m->regions[i].id);
+
+		if (first != NULL && first->i == i)
+			e[n++] = (struct sent){ .obj = &m->regions[i],
+						.i = i,
+						.line = m->regions[i].line };
+	}
+	if (n > 1)
+		qsort(e, n, sizeof(*e), cluster_sortcmp);
+	for (size_t k = 1, first = 0; k < n; k++) {
+		const struct model_region *a = e[first].obj, *r = e[k].obj;
+		uint32_t id = model_region_cluster_id(r);
+		char obj[128], cs[16], at[32], rid[MODEL_ID_MAX];
+
+		if (model_region_cluster_id(a) != id) {
+			first = k;
+			continue;
+		}
+		obj_name(obj, sizeof(obj), "region", r->id, e[k].i);
+		cluster_show(id, cs, sizeof(cs));
+		if (r->bgp_cluster_id != 0)
+			verr(v, -CEN_ECONFLICT, r->line, obj,
+			     "bgp_cluster_id %s is already the cluster ID of "
+			     "region %s%s; give each regional cluster its own",
+			     cs, id_show(a->id, rid, sizeof(rid)),
+			     at_line(at, sizeof(at), a->line));
+		else
+			verr(v, -CEN_ECONFLICT, r->line, obj,
+			     "the cluster ID derived from its ID, %s, is "
+			     "already the cluster ID of region %s%s; set "
+			     "bgp_cluster_id to another IPv4 address",
+			     cs, id_show(a->id, rid, sizeof(rid)),
+			     at_line(at, sizeof(at), a->line));
+	}
+	free(e);
 }
 
 static void
@@ -2472,6 +2560,7 @@ model_validate(const struct model *m, const struct model *prev,
 	}
 	check_cen(&v);
 	check_regions(&v);
+	check_cluster_ids(&v);
 	check_tables(&v);
 	for (size_t i = 0; i < m->ntable_routes; i++)
 		check_table_route(&v, i);

@@ -114,6 +114,10 @@ struct model_table {
 
 struct model_region {
 	model_id id;
+	/* RFC 4456 cluster ID of the region's cluster towards its iBGP
+	 * route-reflector clients (host order); 0: derived from the ID, see
+	 * model_region_cluster_id */
+	uint32_t bgp_cluster_id;
 	int line;
 };
 
@@ -153,7 +157,9 @@ struct model_pc {
 
 struct model_peer {
 	struct prefix address; /* host prefix */
-	uint32_t asn;	       /* 1..4294967295, not 65025 */
+	uint32_t asn;	       /* 1..4294967295, not 65025; the CEN's own
+				* ASN makes the peer an iBGP route-reflector
+				* client (RFC 4456) */
 	uint8_t nodes[MODEL_NODES_MAX];
 	uint8_t nnodes;
 	char md5_key[81];     /* empty: none; at most 80 characters */
@@ -319,6 +325,11 @@ const struct model_region *model_find_region(const struct model *m,
 					     const char *id);
 const struct model_table *model_find_table(const struct model *m,
 					   const char *id);
+/* The cluster ID (RFC 4456) of a region's cluster: its bgp_cluster_id,
+ * or when that is 0 one derived from the region ID alone (FNV-1a, 32 bits,
+ * never 0), so that every node of the region, and every restart, uses the
+ * same. */
+uint32_t model_region_cluster_id(const struct model_region *r);
 /* The system table of a region, or NULL. */
 const struct model_table *model_system_table(const struct model *m,
 					     const char *region);

@@ -747,6 +747,27 @@ get_addr(struct ctx *c, const struct ynode *y, struct prefix *out)
 	*out = p;
 }
 
+/* An RFC 4456 cluster ID, written as an IPv4 address ("10.0.0.1"); 0.0.0.0
+ * is refused, since 0 stands for the derived default. */
+static void
+get_cluster_id(struct ctx *c, const struct ynode *y, uint32_t *out)
+{
+	char v[YVAL_SHOW * 4 + 8];
+	struct prefix p;
+
+	if (!want_text(c, y, "an IPv4 address"))
+		return;
+	if (prefix_parse(&p, y->str, true) < 0 || p.family != PREFIX_AF_INET ||
+	    p.len != 32 || prefix_v4(&p) == 0) {
+		ferr(c, y, -CEN_EPARSE,
+		     "expected a cluster ID written as an IPv4 address other "
+		     "than 0.0.0.0 (e.g. 10.0.0.1), got \"%s\"",
+		     show(y->str, y->len, v, sizeof(v)));
+		return;
+	}
+	*out = prefix_v4(&p);
+}
+
 /* An interface address "10.10.10.1/30": the address keeps its host bits.
  * A bare address is a host prefix. */
 static void
@@ -1251,6 +1272,7 @@ table_obj(struct ctx *c, const struct ynode *y, void *arg)
 /* clang-format off */
 #define REGION_FIELDS(X) \
 	X(RG_ID, "id") \
+	X(RG_CLUSTER_ID, "bgp_cluster_id") \
 	X(RG_TABLES, "route_tables")
 /* clang-format on */
 YFIELDS(region, REGION_FIELDS);
@@ -1269,6 +1291,9 @@ region_obj(struct ctx *c, const struct ynode *y, void *arg)
 	{
 	case RG_ID:
 		get_id(c, v, r->id);
+		break;
+	case RG_CLUSTER_ID:
+		get_cluster_id(c, v, &r->bgp_cluster_id);
 		break;
 	case RG_TABLES:
 		EACH_OBJ(c, v, m->tables, m->ntables, &c->tables_cap, table_obj,
@@ -2454,6 +2479,15 @@ emit_regions(struct ybuf *b, const struct model *m)
 
 		item_begin(b);
 		e_str(b, 4, "id", r->id);
+		if (r->bgp_cluster_id != 0) {
+			char cs[16];
+			uint32_t id = r->bgp_cluster_id;
+
+			snprintf(cs, sizeof(cs), "%u.%u.%u.%u", id >> 24,
+				 (id >> 16) & 0xff, (id >> 8) & 0xff,
+				 id & 0xff);
+			e_str(b, 4, "bgp_cluster_id", cs);
+		}
 		if (first_of(&m->regions[0].id, sizeof(*r), i, r->id)) {
 			for (j = 0; j < m->ntables; j++) {
 				if (strcmp(m->tables[j].region, r->id) != 0)

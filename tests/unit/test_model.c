@@ -648,6 +648,51 @@ test_model_region_needs_exactly_one_system_table(void **state)
 }
 
 static void
+test_model_region_cluster_id_defaults_to_a_hash_of_the_region_id(void **state)
+{
+	struct model_region a = { 0 }, b = { 0 };
+
+	setid(a.id, "cn-hangzhou");
+	setid(b.id, "cn-shanghai");
+	/* FNV-1a of the ID: the same on every node and after restarts */
+	assert_int_equal(model_region_cluster_id(&a), 0xe87c8b81u);
+	assert_int_not_equal(model_region_cluster_id(&a),
+			     model_region_cluster_id(&b));
+	a.bgp_cluster_id = 0x0a000001;
+	assert_int_equal(model_region_cluster_id(&a), 0x0a000001);
+}
+
+static void
+test_model_regions_need_distinct_cluster_ids(void **state)
+{
+	struct model *m = *state;
+	struct model_region *hz =
+		(struct model_region *)model_find_region(m, "cn-hangzhou");
+	struct model_region *sh =
+		(struct model_region *)model_find_region(m, "cn-shanghai");
+
+	hz->bgp_cluster_id = 0x0a000001;
+	sh->bgp_cluster_id = 0x0a000002;
+	expect_ok(m, NULL);
+	sh->bgp_cluster_id = 0x0a000001;
+	EXPECT_ONE(m, "line 17: region cn-shanghai: bgp_cluster_id 10.0.0.1 "
+		      "is already the cluster ID of region cn-hangzhou at "
+		      "line 13; give each regional cluster its own");
+	/* an explicit one equal to another region's derived one */
+	hz->bgp_cluster_id = 0;
+	sh->bgp_cluster_id = model_region_cluster_id(hz);
+	EXPECT_ONE(m, "region cn-shanghai: bgp_cluster_id ",
+		   "is already the cluster ID of region cn-hangzhou");
+	/* or the other way round: the derived one is named as such */
+	sh->bgp_cluster_id = 0;
+	hz->bgp_cluster_id = model_region_cluster_id(sh);
+	EXPECT_ONE(m,
+		   "line 17: region cn-shanghai: the cluster ID derived "
+		   "from its ID, ",
+		   "set bgp_cluster_id to another IPv4 address");
+}
+
+static void
 test_model_table_region_must_exist(void **state)
 {
 	struct model *m = *state;
@@ -2196,6 +2241,8 @@ main(void)
 		T(test_model_cen_asn_in_range_and_not_reserved),
 		T(test_model_overlapping_routes_cannot_be_turned_off),
 		T(test_model_region_needs_exactly_one_system_table),
+		T(test_model_region_cluster_id_defaults_to_a_hash_of_the_region_id),
+		T(test_model_regions_need_distinct_cluster_ids),
 		T(test_model_table_region_must_exist),
 		T(test_model_table_max_routes_accepts_any_uint32),
 		T(test_model_table_route_table_must_exist),

@@ -431,6 +431,7 @@ static const char full_yaml[] =
 	"  asn: 4200000000\n"
 	"regions:\n"
 	"  - id: r1\n"
+	"    bgp_cluster_id: 10.0.0.1\n"
 	"    route_tables:\n"
 	"      - id: t1\n"
 	"        system: true\n"
@@ -562,6 +563,8 @@ check_full(const struct model *m)
 	assert_int_equal(m->cen.asn, 4200000000u);
 
 	assert_int_equal(m->nregions, 2);
+	assert_int_equal(m->regions[0].bgp_cluster_id, 0x0a000001);
+	assert_int_equal(m->regions[1].bgp_cluster_id, 0); /* derived */
 	assert_int_equal(m->ntables, 2);
 	assert_string_equal(m->tables[0].region, "r1");
 	assert_true(m->tables[0].system);
@@ -1002,6 +1005,40 @@ test_yaml_list_over_capacity_names_field_and_maximum(void **state)
 }
 
 static void
+test_yaml_cluster_id_must_be_a_nonzero_ipv4_address(void **state)
+{
+	static const char doc[] = "regions:\n"
+				  "  - id: r1\n"
+				  "    bgp_cluster_id: 2001:db8::1\n"
+				  "  - id: r2\n"
+				  "    bgp_cluster_id: 0.0.0.0\n"
+				  "  - id: r3\n"
+				  "    bgp_cluster_id: 167772161\n"
+				  "  - id: r4\n"
+				  "    bgp_cluster_id: 10.0.0.4\n";
+	struct cen_err err;
+	struct model m;
+
+	assert_int_equal(parse(&m, doc, &err), -CEN_EPARSE);
+	assert_all_lines_numbered(err.msg);
+	assert_has_line(err.msg,
+			"line 3: regions[0] (r1).bgp_cluster_id: expected a "
+			"cluster ID written as an IPv4 address other than "
+			"0.0.0.0 (e.g. 10.0.0.1), got \"2001:db8::1\"");
+	assert_has_line(err.msg,
+			"line 5: regions[1] (r2).bgp_cluster_id: expected a "
+			"cluster ID written as an IPv4 address other than "
+			"0.0.0.0 (e.g. 10.0.0.1), got \"0.0.0.0\"");
+	assert_has_line(err.msg,
+			"line 7: regions[2] (r3).bgp_cluster_id: expected a "
+			"cluster ID written as an IPv4 address other than "
+			"0.0.0.0 (e.g. 10.0.0.1), got \"167772161\"");
+	assert_int_equal(nlines(err.msg), 3);
+	assert_int_equal(m.regions[3].bgp_cluster_id, 0x0a000004);
+	model_free(&m);
+}
+
+static void
 test_yaml_bad_prefix_is_reported_with_its_index(void **state)
 {
 	static const char doc[] =
@@ -1095,7 +1132,7 @@ test_yaml_every_error_in_a_file_is_reported_in_order(void **state)
 		"line 2: cen.asn: expected an integer 1..4294967295, got "
 		"\"big\"",
 		"line 5: regions[0] (r1): unknown field 'colour'; expected one "
-		"of: id, route_tables",
+		"of: id, bgp_cluster_id, route_tables",
 		"line 8: physical_connections[0] (pc-1).speed_gbps: 5000000000 "
 		"out of range 1..100",
 		"line 11: attachments[0] (a): field 'id' given twice",
@@ -1304,6 +1341,8 @@ main(void)
 			test_yaml_list_over_capacity_names_field_and_maximum),
 		cmocka_unit_test(
 			test_yaml_bad_prefix_is_reported_with_its_index),
+		cmocka_unit_test(
+			test_yaml_cluster_id_must_be_a_nonzero_ipv4_address),
 		cmocka_unit_test(test_yaml_bad_enum_lists_the_allowed_names),
 		cmocka_unit_test(
 			test_yaml_every_error_in_a_file_is_reported_in_order),
