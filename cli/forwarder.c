@@ -1,7 +1,9 @@
 /*
  * forwarder.c - the FIB stream seen from cenctl: `forwarder list` (every
  * node's FIB subscribers, with the version each was last sent and its lag
- * behind the node's applied index: Admin/ForwarderList on each member) and
+ * behind the node's applied index: Admin/ForwarderList on each member),
+ * `forwarder stats` (one forwarder's counters, meters and health checks,
+ * from its own API: ForwarderAdmin/Stats) and
  * `fib watch` (subscribes as a forwarder does, with dataplane/fibsub.c:
  * failover between the endpoints, resume by version, optionally a data
  * directory, and prints every change and every complete version as a
@@ -18,6 +20,7 @@
 #include "cli/cenctl.h"
 #include "dataplane/fibsub.h"
 #include "proto/admin.pb-c.h"
+#include "proto/forwarder.pb-c.h"
 
 /* ---- forwarder list ------------------------------------------------ */
 
@@ -139,6 +142,394 @@ forwarder_list(struct cenctl *ctl, struct opts *o, const void *data)
 	return failed == asked ? 1 : 0;
 }
 
+/* ---- forwarder stats ----------------------------------------------- */
+
+#define FW_STATS_METHOD "cend.v1.ForwarderAdmin/Stats"
+
+/* Any protobuf-c message as JSON, walking its descriptor: every field,
+ * zero values included, named as in the .proto; repeated fields are
+ * arrays, messages objects, enums their names, bytes hex strings. */
+static void json_pb(const ProtobufCMessage *m);
+
+static size_t
+pb_elem_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_FLOAT:
+		return 4;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_ENUM:
+		return sizeof(int);
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(ProtobufCMessage *);
+	}
+	return 0;
+}
+
+static void
+json_pb_value(const ProtobufCFieldDescriptor *f, const void *p)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		printf("%d", *(const int32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		printf("%u", *(const uint32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		printf("%lld", (long long)*(const int64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		printf("%llu", (unsigned long long)*(const uint64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_FLOAT:
+		printf("%.9g", (double)*(const float *)p);
+		break;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		printf("%.17g", *(const double *)p);
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		fputs(*(const protobuf_c_boolean *)p ? "true" : "false",
+		      stdout);
+		break;
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumValue *v =
+			protobuf_c_enum_descriptor_get_value(f->descriptor,
+							     *(const int *)p);
+
+		if (v != NULL)
+			json_str(v->name);
+		else
+			printf("%d", *(const int *)p);
+		break;
+	}
+	case PROTOBUF_C_TYPE_STRING:
+		json_str(*(char *const *)p);
+		break;
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *b = p;
+
+		putchar('"');
+		for (size_t i = 0; i < b->len; i++)
+			printf("%02x", b->data[i]);
+		putchar('"');
+		break;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE:
+		if (*(ProtobufCMessage *const *)p != NULL)
+			json_pb(*(ProtobufCMessage *const *)p);
+		else
+			fputs("null", stdout);
+		break;
+	}
+}
+
+static void
+json_pb(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+
+	putchar('{');
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const void *p = base + f->offset;
+
+		printf("%s\"%s\":", i > 0 ? "," : "", f->name);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n =
+				*(const size_t *)(base + f->quantifier_offset);
+			const char *arr = *(char *const *)p;
+
+			putchar('[');
+			for (size_t k = 0; k < n; k++) {
+				if (k > 0)
+					putchar(',');
+				json_pb_value(f,
+					      arr + k * pb_elem_size(f->type));
+			}
+			putchar(']');
+		} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+			   f->quantifier_offset != 0 &&
+			   !*(const protobuf_c_boolean
+				      *)(base + f->quantifier_offset)) {
+			fputs("null", stdout);
+		} else {
+			json_pb_value(f, p);
+		}
+	}
+	putchar('}');
+}
+
+/* Bits per second for people: "950 bit/s", "12.5 kbit/s", "100.0
+ * Mbit/s" (SI, as link speeds are written). */
+static char *
+fw_rate(uint64_t bps, char *buf, size_t size)
+{
+	static const char *unit[] = { "kbit/s", "Mbit/s", "Gbit/s",
+				      "Tbit/s", "Pbit/s", "Ebit/s" };
+	double v = (double)bps / 1000;
+	size_t u = 0;
+
+	if (bps < 1000) {
+		snprintf(buf, size, "%llu bit/s", (unsigned long long)bps);
+		return buf;
+	}
+	while (v >= 999.95 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, size, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+/* "00:03:12" under a day, "2d03h" after, as `bgp summary` shows times. */
+static char *
+fw_duration(uint64_t ms, char *buf, size_t size)
+{
+	uint64_t s = ms / 1000;
+
+	if (s < 86400)
+		snprintf(buf, size, "%02u:%02u:%02u", (unsigned)(s / 3600),
+			 (unsigned)(s / 60 % 60), (unsigned)(s % 60));
+	else
+		snprintf(buf, size, "%llud%02uh",
+			 (unsigned long long)(s / 86400),
+			 (unsigned)(s / 3600 % 24));
+	return buf;
+}
+
+/* "1234 (1.2 MB)": packets with their bytes. */
+static void
+fw_cell_pkts(struct table *t, uint64_t pkts, uint64_t bytes)
+{
+	char b[32];
+
+	table_cellf(t, "%llu (%s)", (unsigned long long)pkts,
+		    table_bytes(bytes, b, sizeof(b)));
+}
+
+/* The non-zero counters, "no-route=3 ttl=1", or "-". */
+static void
+fw_cell_drops(struct table *t, Cend__V1__Counter **c, size_t n)
+{
+	char buf[1024];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o < sizeof(buf); i++) {
+		if (c[i]->value == 0)
+			continue;
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s=%llu",
+				      o > 0 ? " " : "", c[i]->name,
+				      (unsigned long long)c[i]->value);
+	}
+	table_cell(t, o > 0 ? buf : "-");
+}
+
+/* Prints a section's title and its table, or "TITLE: none". */
+static void
+fw_section(const char *title, struct table *t)
+{
+	if (t->nrows > 1) {
+		printf("\n%s:\n", title);
+		table_print(t);
+	} else {
+		printf("\n%s: none\n", title);
+	}
+	table_free(t);
+}
+
+static void
+fw_stats_print(const Cend__V1__ForwarderStatsResponse *r)
+{
+	static const char *const port_hdr[] = { "INTERFACE", "IO",
+						"LINK",	     "RX",
+						"TX",	     "RX RING DROPS",
+						"TX ERRORS" };
+	static const char *const att_hdr[] = { "ID",	"INTERFACE", "VLAN",
+					       "TABLE", "RX",	     "TX",
+					       "DROPS" };
+	static const char *const meter_hdr[] = { "ID",	      "KIND",
+						 "COMMITTED", "RATE",
+						 "P95",	      "PASSED",
+						 "DROPPED",   "QUEUED" };
+	static const char *const hc_hdr[] = {
+		"ATTACHMENT", "SOURCE", "TARGET",  "INTERVAL",
+		"THRESHOLD",  "STATE",	"MISSES",  "SENT",
+		"RECEIVED",   "SINCE",	"REPORTED"
+	};
+	static const char *const nb_hdr[] = { "INTERFACE", "VLAN", "ADDRESS",
+					      "MAC", "AGE" };
+	static const char *const drop_hdr[] = { "REASON", "PACKETS" };
+	char a[32], b[32], up[32];
+	struct table t;
+	size_t i;
+
+	printf("Forwarder %s, region %s, FIB version %llu (%llu entries) "
+	       "from %s, up %s\n",
+	       r->id[0] ? r->id : "-", r->region[0] ? r->region : "-",
+	       (unsigned long long)r->fib_version,
+	       (unsigned long long)r->fib_entries,
+	       r->endpoint[0] ? r->endpoint : "(no cluster node)",
+	       fw_duration(r->uptime_ms, up, sizeof(up)));
+
+	table_init(&t, 7, port_hdr);
+	for (i = 0; i < r->n_ports; i++) {
+		const Cend__V1__PortStats *p = r->ports[i];
+
+		table_cell(&t, p->interface);
+		table_cell(&t, p->io[0] ? p->io : "-");
+		table_cell(&t, p->link_up ? "up" : "down");
+		fw_cell_pkts(&t, p->rx_packets, p->rx_bytes);
+		fw_cell_pkts(&t, p->tx_packets, p->tx_bytes);
+		table_cell_u64(&t, p->rx_ring_drops);
+		table_cell_u64(&t, p->tx_errors);
+	}
+	fw_section("Ports", &t);
+
+	table_init(&t, 7, att_hdr);
+	for (i = 0; i < r->n_attachments; i++) {
+		const Cend__V1__AttachmentStats *s = r->attachments[i];
+
+		table_cell(&t, s->id);
+		table_cell(&t, s->interface);
+		if (s->vlan != 0)
+			table_cell_u64(&t, s->vlan);
+		else
+			table_cell(&t, "-");
+		table_cell(&t, s->table[0] ? s->table : "-");
+		fw_cell_pkts(&t, s->rx_packets, s->rx_bytes);
+		fw_cell_pkts(&t, s->tx_packets, s->tx_bytes);
+		fw_cell_drops(&t, s->drops, s->n_drops);
+	}
+	fw_section("Attachments", &t);
+
+	table_init(&t, 8, meter_hdr);
+	for (i = 0; i < r->n_meters; i++) {
+		const Cend__V1__MeterStats *m = r->meters[i];
+
+		table_cell(&t, m->id);
+		table_cell(&t, m->kind);
+		table_cell(&t, fw_rate(m->committed_bps, a, sizeof(a)));
+		table_cell(&t, fw_rate(m->rate_bps, b, sizeof(b)));
+		table_cell(&t, fw_rate(m->p95_bps, a, sizeof(a)));
+		fw_cell_pkts(&t, m->passed_packets, m->passed_bytes);
+		fw_cell_pkts(&t, m->dropped_packets, m->dropped_bytes);
+		table_cell_u64(&t, m->queued_packets);
+	}
+	fw_section("Meters", &t);
+
+	table_init(&t, 11, hc_hdr);
+	for (i = 0; i < r->n_health; i++) {
+		const Cend__V1__HealthStats *h = r->health[i];
+
+		table_cell(&t, h->attachment);
+		table_cell(&t, h->source);
+		table_cell(&t, h->target);
+		table_cellf(&t, "%us", h->interval_s);
+		table_cell_u64(&t, h->threshold);
+		table_cell(&t, h->state);
+		table_cell_u64(&t, h->misses);
+		table_cell_u64(&t, h->sent);
+		table_cell_u64(&t, h->received);
+		table_cell(&t, fw_duration(h->last_change_ms, a, sizeof(a)));
+		table_cell(&t, h->reported ? "yes" : "no");
+	}
+	fw_section("Health checks", &t);
+
+	table_init(&t, 5, nb_hdr);
+	for (i = 0; i < r->n_neighbors; i++) {
+		const Cend__V1__NeighborStats *nb = r->neighbors[i];
+
+		table_cell(&t, nb->interface);
+		if (nb->vlan != 0)
+			table_cell_u64(&t, nb->vlan);
+		else
+			table_cell(&t, "-");
+		table_cell(&t, nb->address);
+		table_cell(&t, nb->mac[0] ? nb->mac : "(unresolved)");
+		table_cell(&t, fw_duration(nb->age_ms, a, sizeof(a)));
+	}
+	fw_section("Neighbors", &t);
+
+	table_init(&t, 2, drop_hdr);
+	for (i = 0; i < r->n_drops; i++) {
+		if (r->drops[i]->value == 0)
+			continue;
+		table_cell(&t, r->drops[i]->name);
+		table_cell_u64(&t, r->drops[i]->value);
+	}
+	fw_section("Drops", &t);
+}
+
+static int
+forwarder_stats(struct cenctl *ctl, struct opts *o, const void *data)
+{
+	Cend__V1__ForwarderStatsRequest req =
+		CEND__V1__FORWARDER_STATS_REQUEST__INIT;
+	Cend__V1__ForwarderStatsResponse *r;
+	struct cen_err err = { 0 };
+	int rc;
+
+	while (opts_next(o)) {
+		if (opts_help(o))
+			continue;
+		if (!opts_arg(o, NULL))
+			opts_unknown(o);
+	}
+	if (o->done)
+		return o->rc;
+	rc = cenctl_call(ctl, FW_STATS_METHOD, &req.base,
+			 &cend__v1__forwarder_stats_response__descriptor,
+			 (ProtobufCMessage **)&r, &err);
+	if (rc == -CEN_EIO || rc == -CEN_ETIMEOUT) {
+		/* err lists each endpoint tried and what happened */
+		cen_err_prefix(&err, "cannot reach the forwarder's API: ");
+		return cenctl_fail(&err);
+	}
+	if (rc == -CEN_EPROTO && strstr(err.msg, "unknown method") != NULL) {
+		cen_errf(&err, rc,
+			 "%s does not serve %s: is it a forwarder's API "
+			 "endpoint (its config's api:)?",
+			 ctl->conn_ep, FW_STATS_METHOD);
+		return cenctl_fail(&err);
+	}
+	if (rc != 0)
+		return cenctl_fail(&err);
+	if (ctl->json) {
+		json_pb(&r->base);
+		putchar('\n');
+	} else {
+		fw_stats_print(r);
+	}
+	cend__v1__forwarder_stats_response__free_unpacked(r, NULL);
+	return 0;
+}
+
 static const struct opts_verb forwarder_verbs[] = {
 	{ "list",
 	  "usage: cenctl forwarder list\n\n"
@@ -150,6 +541,20 @@ static const struct opts_verb forwarder_verbs[] = {
 	  "with the changes pending).  A member that does not answer\nis "
 	  "reported on stderr.\n",
 	  forwarder_list },
+	{ "stats",
+	  "usage: cenctl --endpoints FORWARDER-API forwarder stats\n\n"
+	  "Asks a forwarder (cenfwd, at the api: endpoint of its "
+	  "configuration, not a\ncluster node) for its counters "
+	  "(ForwarderAdmin/Stats): its ID, region, FIB\nversion and the "
+	  "node it is subscribed to; per port and per attachment the\n"
+	  "packets and bytes received and sent, with each attachment's drops "
+	  "by reason;\nthe meters with their committed rate, the rate of the "
+	  "last second, the P95\nover 5 minutes, and the traffic passed, "
+	  "dropped and queued; the health\nchecks; the neighbours; and the "
+	  "drops not tied to an attachment.  With\n-w json, the whole "
+	  "answer as one object, fields named as in\nproto/"
+	  "forwarder.proto.\n",
+	  forwarder_stats },
 };
 
 int

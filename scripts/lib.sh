@@ -10,7 +10,7 @@ CEND_PACKAGES="build-essential cmake pkg-config
 	libyaml-dev libxxhash-dev libcmocka-dev liburcu-dev
 	clang-format clang libclang-rt-14-dev python3 procps bird2
 	frr gobgpd openbgpd exabgp
-	iproute2 iputils-ping iperf3 python3-scapy libxdp-dev libbpf-dev"
+	iproute2 ethtool iputils-ping iperf3 python3-scapy libxdp-dev libbpf-dev"
 
 CEND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CEND_PROG=${CEND_PROG:-$(basename "$0")}
