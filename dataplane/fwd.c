@@ -453,10 +453,12 @@ att_lpm_update(struct fwd *f, uint16_t name)
 {
 	struct fwd_table *t = NULL;
 
-	if (name == FWD_NAME_NONE || f->name_is_region[name])
+	if (name == FWD_NAME_NONE)
 		return;
 	if (f->att_table[name][0]) {
-		t = table_find(f, f->att_table[name], f->names[name]);
+		t = f->name_is_region[name]
+			    ? NULL
+			    : table_find(f, f->att_table[name], f->names[name]);
 		if (t == NULL)
 			t = table_get(f, f->att_table[name], "");
 	}
@@ -534,6 +536,117 @@ att_from_model(struct fwd_att *a, const struct fwdconf_att *ca, bool tagged,
 	}
 }
 
+uint32_t
+fwd_vni_of(const char *cen, const char *table)
+{
+	/* FNV-1a over "CEN/TABLE", folded to 24 bits; 0 is not used */
+	uint32_t h = 2166136261u;
+	const char *parts[3] = { cen, "/", table };
+
+	for (int i = 0; i < 3; i++)
+		for (const char *q = parts[i]; *q; q++)
+			h = (h ^ (uint8_t)*q) * 16777619u;
+	h = (h >> 24) ^ (h & 0xffffff);
+	return h ? h : 1;
+}
+
+/* The connection of a bandwidth package between regions a and b, or
+ * NULL. */
+static const struct model_bwp_conn *
+bwp_conn(const struct model *m, const char *a, const char *b)
+{
+	for (size_t i = 0; i < m->nbwps; i++)
+		for (size_t j = 0; j < m->bwps[i].nconns; j++) {
+			const struct model_bwp_conn *k = &m->bwps[i].conns[j];
+
+			if ((!strcmp(k->regions[0], a) &&
+			     !strcmp(k->regions[1], b)) ||
+			    (!strcmp(k->regions[0], b) &&
+			     !strcmp(k->regions[1], a)))
+				return k;
+		}
+	return NULL;
+}
+
+/* The backbone port p: its peers become attachments named by their
+ * region, and this region's tables take the VNIs they are sent with. */
+static void
+conf_backbone(struct fwd *f, struct fwd_conf *c, const struct model *m,
+	      uint16_t p, struct cen_err *err)
+{
+	const struct fwdconf_port *cp = &f->conf->ports[p];
+	const char *cen = m->has_cen ? m->cen.id : "";
+	const struct model_table *own = model_system_table(m, f->conf->region);
+
+	if (cp->bb_address.family != PREFIX_AF_INET) {
+		cen_err_add(err, -CEN_EINVAL,
+			    "line %d: %s: the backbone runs over IPv4 only: "
+			    "port not used",
+			    cp->line, cp->ifname);
+		return;
+	}
+	c->bb_port = p;
+	c->bb_addr = prefix_v4(&cp->bb_address);
+	for (size_t i = 0; i < m->ntables && c->nvni < FWD_VNIS_MAX; i++) {
+		const struct model_table *t = &m->tables[i];
+		struct fwd_table *ft;
+
+		if (strcmp(t->region, f->conf->region) ||
+		    (ft = table_get(f, t->id, "")) == NULL)
+			continue;
+		c->vni[c->nvni].vni = fwd_vni_of(cen, t->id);
+		c->vni[c->nvni].ls = &ft->lpm;
+		c->nvni++;
+	}
+	for (size_t i = 0; i < cp->npeers && c->nbb_peers < FWD_BB_PEERS_MAX;
+	     i++) {
+		const struct fwdconf_peer *pe = &cp->peers[i];
+		const struct model_table *st =
+			model_system_table(m, pe->region);
+		const struct model_bwp_conn *k;
+		uint16_t name = name_get(f, pe->region, true);
+		struct fwd_att *a;
+
+		if (name == FWD_NAME_NONE)
+			continue;
+		if (st == NULL)
+			cen_err_add(err, -CEN_ENOENT,
+				    "line %d: backbone peer region %s is not "
+				    "in the CEN",
+				    pe->line, pe->region);
+		a = &c->att[name];
+		a->present = true;
+		a->backbone = true;
+		a->name = name;
+		a->port = p;
+		snprintf(a->id, sizeof(a->id), "%s", pe->region);
+		a->gw[0] = cp->bb_address;
+		a->ngw = 1;
+		a->next_hop = pe->address;
+		a->vni_out = st != NULL ? fwd_vni_of(cen, st->id) : 0;
+		k = bwp_conn(m, f->conf->region, pe->region);
+		a->bb_package = k != NULL;
+		if (k != NULL) {
+			a->bb_transfer = k->pay_by_transfer;
+			a->bb_cap_bytes = k->cap_bytes;
+			a->bb_bps = (uint64_t)k->bandwidth_mbps * 1000000ull;
+		}
+		/* packets from it are forwarded by this region's system
+		 * table (where the CEN's other regions' routes are) */
+		if (own != NULL)
+			snprintf(f->att_table[name], FWDCONF_ID_MAX, "%s",
+				 own->id);
+		att_lpm_update(f, name);
+		c->bb_peer[c->nbb_peers].addr = prefix_v4(&pe->address);
+		c->bb_peer[c->nbb_peers].name = name;
+		c->nbb_peers++;
+		/* ARP and pings on the port answer for the backbone
+		 * address through the first peer */
+		if (c->port[p].by_vlan[0] == FWD_NAME_NONE)
+			c->port[p].by_vlan[0] = name;
+	}
+}
+
 int
 fwd_set_model(struct fwd *f, const struct model *m, struct cen_err *err)
 {
@@ -599,6 +712,10 @@ fwd_set_model(struct fwd *f, const struct model *m, struct cen_err *err)
 			att_lpm_update(f, name);
 		}
 	}
+	c->bb_port = -1;
+	for (uint16_t p = 0; p < f->conf->nports; p++)
+		if (f->conf->ports[p].backbone)
+			conf_backbone(f, c, m, p, err);
 	old = f->cur;
 	rcu_assign_pointer(f->cur, c);
 	if (old != NULL)
@@ -688,6 +805,10 @@ fwd_new(const struct fwdconf *conf, struct fwd **out, struct cen_err *err)
 	f->meters = calloc(FWD_NAMES_MAX, sizeof(*f->meters));
 	f->health = calloc(FWD_NAMES_MAX, sizeof(*f->health));
 	f->nh_cache = calloc(FWD_NAMES_MAX, sizeof(*f->nh_cache));
+	f->qpool = calloc(FWD_QPOOL, sizeof(*f->qpool));
+	f->qfree = calloc(FWD_QPOOL, sizeof(*f->qfree));
+	for (uint32_t i = 0; f->qfree != NULL && i < FWD_QPOOL; i++)
+		f->qfree[f->nqfree++] = FWD_QPOOL - 1 - i;
 	f->neigh = calloc(FWD_NEIGH_SLOTS, sizeof(*f->neigh));
 	f->scratch = calloc(FWD_BURST * FWD_PORTS_MAX, FWD_SCRATCH);
 	if (!f->names || !f->att_table || !f->nhgs || !f->nhg_free ||
@@ -767,6 +888,9 @@ fwd_free(struct fwd *f)
 		meter_fini(&m->in);
 		meter_fini(&m->flow);
 	}
+	for (uint16_t n = 0; f->meters != NULL && n < FWD_NAMES_MAX; n++)
+		if (atomic_load(&f->meters[n].bb_ready))
+			meter_fini(&f->meters[n].bb);
 	if (f->flows_ready)
 		meter_flows_fini(&f->flows);
 	free(f->names);
@@ -777,6 +901,8 @@ fwd_free(struct fwd *f)
 	free(f->meters);
 	free(f->health);
 	free(f->nh_cache);
+	free(f->qpool);
+	free(f->qfree);
 	free(f->neigh);
 	free(f->scratch);
 	pthread_mutex_destroy(&f->nhg_lock);

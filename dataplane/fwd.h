@@ -111,5 +111,9 @@ uint64_t fwd_version(const struct fwd *f);
 int fwd_route_lookup(struct fwd *f, const char *att, const struct prefix *addr,
 		     uint32_t hash, char *out, size_t outlen);
 uint64_t fwd_now_ns(void);
+/* The VXLAN network identifier of a route table: 24 bits of a hash of the
+ * CEN's and the table's IDs, never 0 (DESIGN.md: the backbone carries the
+ * CEN and the route table). */
+uint32_t fwd_vni_of(const char *cen, const char *table);
 
 #endif

@@ -38,6 +38,9 @@
 #define FWD_FLOW_SLOTS	65536
 #define FWD_FLOW_DIV	12 /* a VPC->VBR flow: 1/12 of the VBR's bandwidth */
 #define FWD_SCRATCH	2048
+#define FWD_QPOOL	4096 /* buffers for packets a shaper holds */
+#define FWD_VXLAN_PORT	4789
+#define FWD_ENCAP_LEN	(14 + 20 + 8 + 8 + 14) /* outer Ethernet .. inner */
 
 /* Drop reasons besides the parser's (enum pkt_verdict). */
 #define FWD_DROPS(X)                                                           \
@@ -53,7 +56,12 @@
 	X(TX_FULL, "tx-full")                                                  \
 	X(TOO_BIG, "too-big")                                                  \
 	X(LOCAL, "to-gateway")                                                 \
-	X(PARSE, "malformed")
+	X(PARSE, "malformed")                                                  \
+	X(NO_PACKAGE, "no-bandwidth-package")                                  \
+	X(TRANSFER_CAP, "transfer-cap")                                        \
+	X(SHAPER, "shaper-queue-full")                                         \
+	X(UNKNOWN_VNI, "unknown-vni")                                          \
+	X(BB_LOOP, "backbone-loop")
 #define X(name, str) FWD_DROP_##name,
 enum fwd_drop {
 	FWD_DROPS(X) FWD_DROP_COUNT
@@ -118,15 +126,42 @@ struct fwd_att {
 	bool hc;
 	struct prefix hc_src, hc_dst;
 	uint8_t hc_interval_s, hc_threshold;
+	/* a backbone peer: another region's forwarder (id is the region) */
+	bool backbone;
+	uint32_t vni_out;      /* the peer region's system table */
+	uint64_t bb_bps;       /* the connection's limit: shaped to it */
+	bool bb_package;       /* a connection exists between the regions */
+	bool bb_transfer;      /* pay-by-data-transfer: metered, not shaped */
+	uint64_t bb_cap_bytes; /* pay-by-transfer cap; 0: none */
+};
+
+/* A VXLAN network identifier this forwarder takes from the backbone: the
+ * table (of its region) a decapsulated packet is forwarded by. */
+struct fwd_vni {
+	uint32_t vni;
+	struct fwd_lpmset *ls;
 };
 
 struct fwd_port_conf {
 	uint16_t by_vlan[FWD_VLAN_MAX]; /* VLAN (0 untagged) -> name */
 };
 
+#define FWD_BB_PEERS_MAX 64
+#define FWD_VNIS_MAX	 64
+
 struct fwd_conf {
 	struct fwd_att att[FWD_NAMES_MAX];
 	struct fwd_port_conf port[FWD_PORTS_MAX];
+	/* the backbone port, or -1 */
+	int bb_port;
+	uint32_t bb_addr; /* this end, host order */
+	struct {
+		uint32_t addr; /* a peer forwarder, host order */
+		uint16_t name; /* its region */
+	} bb_peer[FWD_BB_PEERS_MAX];
+	size_t nbb_peers;
+	struct fwd_vni vni[FWD_VNIS_MAX];
+	size_t nvni;
 	struct rcu_head rcu;
 };
 
@@ -146,6 +181,11 @@ struct fwd_att_meters {
 	struct meter out;  /* towards the VBR: its bandwidth */
 	struct meter in;   /* from the VBR: its bandwidth */
 	struct meter flow; /* one 5-tuple flow from a VPC: 1/12 of it */
+	/* a backbone peer: the connection's shaper (or transfer meter) */
+	_Atomic bool bb_ready;
+	uint64_t bb_bps;
+	bool bb_transfer;
+	struct meter bb;
 };
 
 /* A neighbour: an IP address on a port / VLAN and its MAC.  Slots are
@@ -177,6 +217,12 @@ struct fwd_nh_cache {
 	const struct fwd_conf *conf; /* the snapshot it was resolved in */
 	uint8_t mac[6];
 	uint64_t checked_ns;
+};
+
+/* (pkt) a packet held by a backbone shaper */
+struct fwd_qbuf {
+	uint32_t len;
+	uint8_t data[FWD_SCRATCH - 4];
 };
 
 struct fwd_tx {
@@ -220,9 +266,13 @@ struct fwd {
 	struct fwd_att_meters *meters; /* [FWD_NAMES_MAX] */
 	struct meter_flows flows;
 	bool flows_ready;
-	struct fwd_neigh *neigh;		/* [FWD_NEIGH_SLOTS] */
-	struct fwd_health *health;		/* [FWD_NAMES_MAX] */
-	struct fwd_nh_cache *nh_cache;		/* [FWD_NAMES_MAX] */
+	struct fwd_neigh *neigh;       /* [FWD_NEIGH_SLOTS] */
+	struct fwd_health *health;     /* [FWD_NAMES_MAX] */
+	struct fwd_nh_cache *nh_cache; /* [FWD_NAMES_MAX] */
+	struct fwd_qbuf *qpool;	       /* [FWD_QPOOL] */
+	uint32_t *qfree;	       /* free qpool indexes, a stack */
+	uint32_t nqfree;
+	size_t shaped; /* packets held by the shapers */
 	_Atomic uint64_t drops[FWD_DROP_COUNT]; /* no attachment known */
 	_Atomic uint64_t bad[PKT_VERDICT_COUNT];
 	struct fwd_tx tx[FWD_PORTS_MAX];

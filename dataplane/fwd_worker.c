@@ -228,6 +228,283 @@ not_forwarded(struct fwd *f, const struct fwd_att *a, struct io_pkt *pk,
 	return false;
 }
 
+/* ---- the backbone: VXLAN to other regions' forwarders ---------------- */
+
+static void bb_flush(struct fwd *f, struct fwd_att_meters *m);
+
+static inline bool
+is_vxlan(const struct fwd_conf *c, const struct pkt_info *pi)
+{
+	return pi->family == 4 && pi->proto == PKT_IPPROTO_UDP &&
+	       pi->dport == FWD_VXLAN_PORT && pi->dst4 == c->bb_addr &&
+	       !pi->frag;
+}
+
+/* Takes the outer headers off a VXLAN packet from a peer region's
+ * forwarder: pk and pi become the inner frame's, *ls the FIB of the table
+ * its VNI names.  Returns the peer's name, or -1 when it was dropped. */
+static int
+bb_decap(struct fwd *f, const struct fwd_conf *c, struct io_pkt *pk,
+	 struct pkt_info *pi, const struct fwd_lpmset **ls)
+{
+	size_t off = pi->l4_off + 8u, end = (size_t)pi->l3_off + pi->ip_len;
+	uint16_t name = FWD_NAME_NONE;
+	uint32_t vni;
+	enum pkt_verdict v;
+
+	for (size_t i = 0; i < c->nbb_peers; i++)
+		if (c->bb_peer[i].addr == pi->src4)
+			name = c->bb_peer[i].name;
+	if (name == FWD_NAME_NONE) {
+		cnt_add(&f->drops[FWD_DROP_NO_ATTACHMENT], 1);
+		return -1;
+	}
+	cnt_add(&f->stats[name].rx_packets, 1);
+	cnt_add(&f->stats[name].rx_bytes, pk->len);
+	if (end < off + 8 + PKT_ETH_HLEN || !(pk->data[off] & 0x08)) {
+		drop(f, name, FWD_DROP_PARSE);
+		return -1;
+	}
+	vni = pkt_get32(pk->data + off + 4) >> 8;
+	*ls = NULL;
+	for (size_t i = 0; i < c->nvni; i++)
+		if (c->vni[i].vni == vni)
+			*ls = c->vni[i].ls;
+	if (*ls == NULL) {
+		drop(f, name, FWD_DROP_UNKNOWN_VNI);
+		return -1;
+	}
+	pk->headroom = (uint16_t)(pk->headroom + off + 8);
+	pk->data += off + 8;
+	pk->len = (uint32_t)(end - off - 8);
+	v = pkt_parse(pk->data, pk->len, pi);
+	if (v != PKT_OK) {
+		cnt_add(&f->stats[name].bad[v], 1);
+		return -1;
+	}
+	return name;
+}
+
+/* The shaper or transfer meter of the connection towards backbone peer e,
+ * made or re-rated when the model changed it. */
+static struct fwd_att_meters *
+bb_meters(struct fwd *f, const struct fwd_att *e, uint64_t now)
+{
+	struct fwd_att_meters *m = &f->meters[e->name];
+	struct meter_config mc = { .id = e->id };
+
+	if (atomic_load_explicit(&m->bb_ready, memory_order_relaxed)) {
+		if (m->bb_bps == e->bb_bps && m->bb_transfer == e->bb_transfer)
+			return m;
+		if (m->bb_transfer == e->bb_transfer) {
+			meter_set_rate(&m->bb, now,
+				       e->bb_transfer ? 0 : e->bb_bps, 0);
+			m->bb_bps = e->bb_bps;
+			return m;
+		}
+		/* the kind changed: a new meter (queued packets go) */
+		atomic_store_explicit(&m->bb_ready, false,
+				      memory_order_release);
+		bb_flush(f, m);
+		meter_fini(&m->bb);
+	}
+	mc.kind = e->bb_transfer ? METER_KIND_TRANSFER : METER_KIND_BACKBONE;
+	mc.committed_bps = e->bb_transfer ? 0 : e->bb_bps;
+	if (meter_init(&m->bb, &mc, now, NULL))
+		return NULL;
+	m->bb_bps = e->bb_bps;
+	m->bb_transfer = e->bb_transfer;
+	atomic_store_explicit(&m->bb_ready, true, memory_order_release);
+	return m;
+}
+
+/* Writes the VXLAN encapsulation in front of the IP packet of pk (its
+ * headroom was checked) and returns the outer frame's length. */
+static uint32_t
+bb_encap(struct fwd *f, const struct fwd_conf *c, const struct fwd_att *e,
+	 struct io_pkt *pk, const struct pkt_info *pi, const uint8_t mac[6],
+	 uint32_t hash)
+{
+	static const uint8_t inner_dst[6] = { 2, 0, 0, 0, 0, 2 };
+	static const uint8_t inner_src[6] = { 2, 0, 0, 0, 0, 1 };
+	uint8_t *ip = pk->data + pi->l2_len, *o = ip - FWD_ENCAP_LEN;
+	uint32_t inner = PKT_ETH_HLEN + pi->ip_len;
+	uint8_t *oip = o + 14, *udp = oip + 20, *vx = udp + 8, *eth = vx + 8;
+
+	memcpy(o, mac, 6);
+	memcpy(o + 6, f->mac[e->port], 6);
+	pkt_put16(o + 12, PKT_ETH_P_IP);
+	oip[0] = 0x45;
+	oip[1] = 0;
+	pkt_put16(oip + 2, (uint16_t)(20 + 8 + 8 + inner));
+	pkt_put16(oip + 4, 0);
+	pkt_put16(oip + 6, 0x4000); /* DF: the underlay does not fragment */
+	oip[8] = PKT_TTL_DEFAULT;
+	oip[9] = PKT_IPPROTO_UDP;
+	pkt_put16(oip + 10, 0);
+	pkt_put32(oip + 12, c->bb_addr);
+	pkt_put32(oip + 16, prefix_v4(&e->next_hop));
+	pkt_put16(oip + 10, pkt_ip4_csum(oip));
+	/* the source port spreads flows over the underlay's ECMP */
+	pkt_put16(udp, (uint16_t)(0xc000 | (hash & 0x3fff)));
+	pkt_put16(udp + 2, FWD_VXLAN_PORT);
+	pkt_put16(udp + 4, (uint16_t)(8 + 8 + inner));
+	pkt_put16(udp + 6, 0);
+	pkt_put32(vx, 0x08000000u);
+	pkt_put32(vx + 4, e->vni_out << 8);
+	memcpy(eth, inner_dst, 6);
+	memcpy(eth + 6, inner_src, 6);
+	pkt_put16(eth + 12, pi->ethertype);
+	pk->headroom = (uint16_t)(pk->headroom + pi->l2_len - FWD_ENCAP_LEN);
+	pk->data = o;
+	pk->len = FWD_ENCAP_LEN + pi->ip_len;
+	return pk->len;
+}
+
+/* Sends pk to another region over the backbone peer e: VXLAN, then the
+ * connection's shaper (queued while over the rate, dropped when the queue
+ * is full) or its transfer meter. */
+static bool
+bb_send(struct fwd *f, const struct fwd_conf *c, const struct fwd_att *a,
+	const struct fwd_att *e, struct io_pkt *pk, const struct pkt_info *pi,
+	uint32_t hash, uint64_t now)
+{
+	struct fwd_att_meters *m;
+	struct fwd_tx *tx;
+	uint8_t mac[6];
+	uint32_t len;
+
+	if (PKT_UNLIKELY(!e->present || !e->backbone)) {
+		drop(f, a->name, FWD_DROP_NO_BACKBONE);
+		return false;
+	}
+	if (PKT_UNLIKELY(a->backbone)) {
+		/* what came over the backbone never goes back on it */
+		drop(f, a->name, FWD_DROP_BB_LOOP);
+		return false;
+	}
+	if (PKT_UNLIKELY(!e->bb_package)) {
+		drop(f, a->name, FWD_DROP_NO_PACKAGE);
+		return false;
+	}
+	if (PKT_UNLIKELY(pi->ttl <= 1)) {
+		drop(f, a->name, FWD_DROP_TTL);
+		if (icmp_err_allowed(f, now))
+			fwd_icmp_error(f, a, pk->data, pk->len, pi, true, now);
+		return false;
+	}
+	if (PKT_UNLIKELY((uint32_t)pk->headroom + pi->l2_len < FWD_ENCAP_LEN ||
+			 (uint32_t)FWD_ENCAP_LEN - 14 + pi->ip_len >
+				 io_port_mtu(f->ports[e->port]))) {
+		drop(f, a->name, FWD_DROP_TOO_BIG);
+		return false;
+	}
+	if ((m = bb_meters(f, e, now)) == NULL ||
+	    !nh_mac(f, c, e, pi, mac, now)) {
+		drop(f, a->name, FWD_DROP_NO_NEIGH);
+		return false;
+	}
+	pkt_ttl_dec(pk->data, pi);
+	len = bb_encap(f, c, e, pk, pi, mac, hash);
+	if (e->bb_transfer) {
+		struct meter_totals t;
+
+		meter_stats_get_totals(&m->bb.stats, &t);
+		if (e->bb_cap_bytes && t.pass_bytes + len > e->bb_cap_bytes) {
+			meter_stats_drop(&m->bb.stats, len);
+			drop(f, a->name, FWD_DROP_TRANSFER_CAP);
+			return false;
+		}
+		meter_police(&m->bb, now, len);
+	} else {
+		struct fwd_qbuf *q;
+		uint32_t qi;
+
+		if (f->nqfree == 0) {
+			meter_stats_drop(&m->bb.stats, len);
+			drop(f, a->name, FWD_DROP_SHAPER);
+			return false;
+		}
+		qi = f->qfree[--f->nqfree];
+		q = &f->qpool[qi];
+		switch (meter_shape(&m->bb, now, q, len)) {
+		case METER_SENT_NOW:
+			f->qfree[f->nqfree++] = qi;
+			break;
+		case METER_QUEUED:
+			memcpy(q->data, pk->data, len);
+			q->len = len;
+			f->shaped++;
+			return true;
+		default:
+			f->qfree[f->nqfree++] = qi;
+			drop(f, a->name, FWD_DROP_SHAPER);
+			return false;
+		}
+	}
+	cnt_add(&f->stats[e->name].tx_packets, 1);
+	cnt_add(&f->stats[e->name].tx_bytes, len);
+	tx = &f->tx[e->port];
+	if (PKT_UNLIKELY(tx->n == FWD_BURST))
+		tx_drain(f, e->port);
+	tx->pkt[tx->n] = *pk;
+	tx->n++;
+	return true;
+}
+
+/* Frees a queue's packets (its meter is going). */
+static void
+bb_flush(struct fwd *f, struct fwd_att_meters *m)
+{
+	void *h[64];
+	size_t n;
+
+	while ((n = meter_shaper_flush(&m->bb.u.sh, h, 64, NULL)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			f->qfree[f->nqfree++] =
+				(uint32_t)((struct fwd_qbuf *)h[i] - f->qpool);
+			f->shaped--;
+		}
+}
+
+/* Sends what the shapers let go by now. */
+static void
+bb_release(struct fwd *f, const struct fwd_conf *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->nbb_peers && f->shaped > 0; i++) {
+		uint16_t name = c->bb_peer[i].name;
+		struct fwd_att_meters *m = &f->meters[name];
+		struct io_pkt out[64];
+		void *h[64];
+		size_t n;
+
+		if (!atomic_load_explicit(&m->bb_ready, memory_order_relaxed) ||
+		    m->bb_transfer)
+			continue;
+		while ((n = meter_release(&m->bb, now, h, 64)) > 0) {
+			for (size_t k = 0; k < n; k++) {
+				struct fwd_qbuf *q = h[k];
+
+				out[k].data = q->data;
+				out[k].len = q->len;
+				out[k].port = (uint16_t)c->bb_port;
+				out[k].headroom = 0;
+				cnt_add(&f->stats[name].tx_packets, 1);
+				cnt_add(&f->stats[name].tx_bytes, q->len);
+			}
+			if (io_tx_burst(f->ports[c->bb_port], out, n) < n)
+				cnt_add(&f->drops[FWD_DROP_TX_FULL], 1);
+			io_tx_flush(f->ports[c->bb_port]);
+			for (size_t k = 0; k < n; k++) {
+				f->qfree[f->nqfree++] =
+					(uint32_t)((struct fwd_qbuf *)h[k] -
+						   f->qpool);
+				f->shaped--;
+			}
+		}
+	}
+}
+
 /* Forwards packet pk, whose FIB lookup gave idx, from a. */
 static inline bool
 forward_one(struct fwd *f, const struct fwd_conf *c, const struct fwd_att *a,
@@ -251,9 +528,10 @@ forward_one(struct fwd *f, const struct fwd_conf *c, const struct fwd_att *a,
 	hash = pkt_hash5(pi);
 	nh = &g->nh[g->slot[hash % FWD_ECMP_SLOTS]];
 	if (PKT_UNLIKELY(nh->kind != ENGINE_NH_ATTACHMENT)) {
-		drop(f, name,
-		     nh->kind == ENGINE_NH_REGION ? FWD_DROP_NO_BACKBONE
-						  : FWD_DROP_BLACKHOLE);
+		if (nh->kind == ENGINE_NH_REGION)
+			return bb_send(f, c, a, &c->att[nh->name], pk, pi, hash,
+				       now);
+		drop(f, name, FWD_DROP_BLACKHOLE);
 		return false;
 	}
 	e = &c->att[nh->name];
@@ -366,6 +644,15 @@ fwd_process_burst(struct fwd *f, uint16_t port, struct io_pkt *pkts, size_t n,
 			cnt_add(&f->bad[v], 1);
 			continue;
 		}
+		if (PKT_UNLIKELY((int)port == c->bb_port) && v == PKT_OK &&
+		    is_vxlan(c, &pi[k])) {
+			int r = bb_decap(f, c, pk, &pi[k], &ls[k]);
+
+			if (r < 0)
+				continue;
+			name = (uint16_t)r;
+			goto lookup;
+		}
 		name = pc->by_vlan[pi[k].vlan & (FWD_VLAN_MAX - 1)];
 		if (PKT_UNLIKELY(name == FWD_NAME_NONE)) {
 			cnt_add(&f->drops[FWD_DROP_NO_ATTACHMENT], 1);
@@ -377,6 +664,7 @@ fwd_process_burst(struct fwd *f, uint16_t port, struct io_pkt *pkts, size_t n,
 		if (not_forwarded(f, a, pk, &pi[k], v, now))
 			continue;
 		ls[k] = rcu_dereference(f->att_lpm[name]);
+lookup:
 		if (PKT_UNLIKELY(ls[k] == NULL)) {
 			drop(f, name, FWD_DROP_NO_ROUTE);
 			continue;
@@ -411,8 +699,11 @@ fwd_timers(struct fwd *f, uint64_t now)
 {
 	const struct fwd_conf *c = rcu_dereference(f->cur);
 
-	if (c != NULL)
+	if (c != NULL) {
 		fwd_health_timers(f, c, now);
+		if (f->shaped > 0)
+			bb_release(f, c, now);
+	}
 	meter_flows_expire(&f->flows, now, 1024);
 	fwd_flush(f);
 }
@@ -448,6 +739,11 @@ worker_main(void *arg)
 		if (now >= next_timer) {
 			fwd_timers(f, now);
 			next_timer = now + TIMER_NS;
+		} else if (f->shaped > 0) {
+			const struct fwd_conf *c = rcu_dereference(f->cur);
+
+			if (c != NULL)
+				bb_release(f, c, now);
 		}
 		rcu_read_unlock();
 		if (got > 0) {
@@ -455,7 +751,8 @@ worker_main(void *arg)
 		} else if (++idle >= IDLE_SPINS) {
 			/* nothing for a while: sleep until a port has
 			 * traffic or the next timer step */
-			if (poll(pfd, f->nports, IDLE_SLEEP_MS) < 0 &&
+			if (poll(pfd, f->nports,
+				 f->shaped > 0 ? 1 : IDLE_SLEEP_MS) < 0 &&
 			    errno != EINTR)
 				break;
 			idle = 0;

@@ -89,7 +89,20 @@ pfxct()
 bgp_wait 30 "q-bird (5 prefixes, quota 3) to be stopped for max-prefix" pfxct
 pfxct_at=$SECONDS
 t_ctl 2 peer show "${CE_ADDR[q-bird]}"
-grep -qi "maximum number of prefixes" "${CE_DIR[q-bird]}/bird.log" ||
+# (BIRD logs the Cease once it has read it: wait for the line)
+cease_logged()
+{
+	grep -qi "maximum number of prefixes" "${CE_DIR[q-bird]}/bird.log"
+}
+t_wait_quiet()
+{
+	local deadline=$((SECONDS + $1))
+	while ! cease_logged; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+}
+t_wait_quiet 10 ||
 	bgp_fail "q-bird got no Cease/Maximum Number of Prefixes: $(grep -i hub "${CE_DIR[q-bird]}/bird.log")"
 
 # --- MD5 ----------------------------------------------------------------------

@@ -47,14 +47,16 @@ FWD_PID=""
 
 net_cleanup()
 {
-	[ -n "$FWD_PID" ] && kill -9 "$FWD_PID" 2>/dev/null
 	local n
+	if [ -n "$FWD_PID" ]; then
+		kill -9 "$FWD_PID" 2>/dev/null || true
+	fi
 	for n in $NS_A $NS_B $NS_D $NS_T; do
-		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$n" 2>/dev/null
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$n" 2>/dev/null || true
 	done
 	for n in $IF_A $IF_B $IF_D1 $IF_D2; do
-		ip link del "$n" 2>/dev/null
+		ip link del "$n" 2>/dev/null || true
 	done
 	bgp_cleanup
 }
@@ -294,18 +296,23 @@ else
 	nsx "$NS_D" iperf3 -s -D -B 172.18.0.1 -p 5202 --logfile "$T_WORK/iperf-s2.log"
 	t_wait 10 "iperf3 servers" bash -c "ip netns exec $NS_D ss -ltn | grep -q ':5202'"
 	# 16 flows of 19 Mbit/s: each under its 1/12 cap (8.3 Mbit/s) would
-	# make 133 Mbit/s, so the VBR's own 100 Mbit/s is what limits
-	nsx "$NS_A" iperf3 -c 172.17.0.1 -p 5201 -u -b 19M -P 16 -t 4 -J \
-		>"$T_WORK/iperf-udp.json" || fail "iperf3 -u failed"
-	rx=$(python3 -c '
+	# make 133 Mbit/s, so the VBR's own 100 Mbit/s is what limits.  A
+	# second run only if the first was off (the machine may be busy with
+	# other tests: the rate is measured at the receiver, through the
+	# user-space trunk of ns T)
+	for try in 1 2; do
+		nsx "$NS_A" iperf3 -c 172.17.0.1 -p 5201 -u -b 19M -P 16 -t 4 -J \
+			>"$T_WORK/iperf-udp.json" || fail "iperf3 -u failed"
+		rx=$(python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]
 s = e["sum"]
 # what the server received: the datagrams sent minus those lost
 print(int(s["bits_per_second"] * (1 - s["lost_percent"] / 100) / 1e6))' "$T_WORK/iperf-udp.json")
-	echo "iperf3 -u, 300 Mbit/s in 16 flows, to the 100 Mbit/s VBR: received $rx Mbit/s"
-	[ "$rx" -ge 90 ] && [ "$rx" -le 110 ] ||
-		fail "received $rx Mbit/s, not 100 within 10%"
+		echo "iperf3 -u, 300 Mbit/s in 16 flows, to the 100 Mbit/s VBR: received $rx Mbit/s"
+		[ "$rx" -ge 90 ] && [ "$rx" -le 110 ] && break
+		[ $try = 2 ] && fail "received $rx Mbit/s, not 100 within 10%"
+	done
 	nsx "$NS_A" iperf3 -c 172.18.0.1 -p 5202 -t 4 -J \
 		>"$T_WORK/iperf-tcp.json" || fail "iperf3 TCP failed"
 	tcp=$(python3 -c '

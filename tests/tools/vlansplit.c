@@ -53,6 +53,31 @@ port_get(const char *name)
 	return nports++;
 }
 
+/* Frames waiting for their output port, sent once per burst. */
+static struct io_pkt outq[PORTS_MAX][BURST];
+static size_t noutq[PORTS_MAX];
+
+static void
+out(int port, const struct io_pkt *p)
+{
+	if (noutq[port] == BURST) {
+		io_tx_burst(ports[port], outq[port], noutq[port]);
+		noutq[port] = 0;
+	}
+	outq[port][noutq[port]++] = *p;
+}
+
+static void
+flush_all(void)
+{
+	for (int i = 0; i < nports; i++) {
+		if (noutq[i] > 0)
+			io_tx_burst(ports[i], outq[i], noutq[i]);
+		noutq[i] = 0;
+		io_tx_flush(ports[i]);
+	}
+}
+
 static void
 forward(int in, struct io_pkt *p)
 {
@@ -69,7 +94,7 @@ forward(int in, struct io_pkt *p)
 			p->data += 4;
 			p->len -= 4;
 			p->headroom += 4;
-			io_tx_burst(ports[mp->access], p, 1);
+			out(mp->access, p);
 			return;
 		}
 		if (mp->access == in && p->headroom >= 4) {
@@ -79,7 +104,7 @@ forward(int in, struct io_pkt *p)
 			memmove(p->data, p->data + 4, 12);
 			pkt_put16(p->data + 12, PKT_ETH_P_8021Q);
 			pkt_put16(p->data + 14, mp->vlan);
-			io_tx_burst(ports[mp->trunk], p, 1);
+			out(mp->trunk, p);
 			return;
 		}
 	}
@@ -129,8 +154,8 @@ main(int argc, char **argv)
 			for (size_t k = 0; k < n; k++)
 				forward(i, &pkts[k]);
 			got += n;
-			for (int j = 0; j < nports; j++)
-				io_tx_flush(ports[j]);
+			/* out before the ring takes its frames back */
+			flush_all();
 			io_rx_done(ports[i]);
 		}
 		if (got == 0)

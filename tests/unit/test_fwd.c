@@ -26,6 +26,8 @@ static const char model_yaml[] =
 	"regions:\n"
 	"  - id: r1\n"
 	"    route_tables: [{id: rt-sys, system: true}]\n"
+	"  - id: r2\n"
+	"    route_tables: [{id: rt-r2, system: true}]\n"
 	"physical_connections:\n"
 	"  - {id: pc-1, region: r1, access_point: ap, speed_gbps: 10}\n"
 	"attachments:\n"
@@ -50,30 +52,46 @@ static const char model_yaml[] =
 	"    vlan: 102\n"
 	"    bandwidth_mbps: 1200\n"
 	"    local_ip: 10.10.11.1/30\n"
-	"    peer_ip: 10.10.11.2\n";
+	"    peer_ip: 10.10.11.2\n"
+	"  - {id: vpc-r2, type: VPC, region: r2, vswitch_cidrs: "
+	"[10.9.0.0/24]}\n"
+	"bandwidth_packages:\n"
+	"  - id: bwp-1\n"
+	"    regions: [r1, r2]\n"
+	"    bandwidth_mbps: 100\n"
+	"    connections:\n"
+	"      - {regions: [r1, r2], bandwidth_mbps: 50}\n";
 
-static const char fwd_yaml[] = "id: fwd-t\n"
-			       "region: r1\n"
-			       "cluster: [127.0.0.1:1]\n"
-			       "io: memory\n"
-			       "ports:\n"
-			       "  - interface: pa\n"
-			       "    attachment: vpc-a\n"
-			       "  - interface: pdc\n"
-			       "    vlans:\n"
-			       "      - attachment: vbr-1\n"
-			       "      - attachment: vbr-2\n"
-			       "  - interface: pb\n"
-			       "    attachment: vpc-b\n";
+static const char fwd_yaml[] =
+	"id: fwd-t\n"
+	"region: r1\n"
+	"cluster: [127.0.0.1:1]\n"
+	"io: memory\n"
+	"ports:\n"
+	"  - interface: pa\n"
+	"    attachment: vpc-a\n"
+	"  - interface: pdc\n"
+	"    vlans:\n"
+	"      - attachment: vbr-1\n"
+	"      - attachment: vbr-2\n"
+	"  - interface: pb\n"
+	"    attachment: vpc-b\n"
+	"  - interface: pbb\n"
+	"    backbone:\n"
+	"      address: 192.168.100.1/24\n"
+	"      peers:\n"
+	"        - {region: r2, address: 192.168.100.2}\n";
 
 static const uint8_t mac_ha[6] = { 2, 0, 0, 0, 0, 0x0a };
 static const uint8_t mac_hb[6] = { 2, 0, 0, 0, 0, 0x0b };
 static const uint8_t mac_ce1[6] = { 2, 0, 0, 0, 0xce, 1 };
 static const uint8_t mac_ce2[6] = { 2, 0, 0, 0, 0xce, 2 };
 
-#define P_A	 0
-#define P_DC	 1
-#define P_B	 2
+#define P_A  0
+#define P_DC 1
+#define P_B  2
+#define P_BB 3
+static const uint8_t mac_peer[6] = { 2, 0, 0, 0, 0xbb, 2 };
 #define HEADROOM 64
 
 struct ctx {
@@ -187,11 +205,15 @@ entry(struct ctx *c, const char *view, const char *pfx, const char *nh1,
 		e.no_route = true;
 	} else {
 		e.n = 1;
-		e.nh[0].kind = strcmp(nh1, "blackhole") ? ENGINE_NH_ATTACHMENT
-							: ENGINE_NH_BLACKHOLE;
+		e.nh[0].kind = !strcmp(nh1, "blackhole") ? ENGINE_NH_BLACKHOLE
+			       : !strncmp(nh1, "region:", 7)
+				       ? ENGINE_NH_REGION
+				       : ENGINE_NH_ATTACHMENT;
 		e.nh[0].weight = (uint8_t)w1;
 		if (e.nh[0].kind == ENGINE_NH_ATTACHMENT)
 			strcpy(e.nh[0].id, nh1);
+		else if (e.nh[0].kind == ENGINE_NH_REGION)
+			strcpy(e.nh[0].id, nh1 + 7);
 		if (nh2 != NULL) {
 			e.n = 2;
 			e.nh[1].kind = ENGINE_NH_ATTACHMENT;
@@ -251,6 +273,8 @@ setup(void **state)
 		  ip4(10, 10, 11, 1));
 	arp_reply(c, P_A, 0, mac_ha, ip4(10, 1, 0, 10), ip4(10, 1, 0, 1));
 	arp_reply(c, P_B, 0, mac_hb, ip4(10, 2, 0, 10), ip4(10, 2, 0, 1));
+	arp_reply(c, P_BB, 0, mac_peer, ip4(192, 168, 100, 2),
+		  ip4(192, 168, 100, 1));
 	clear(c);
 	*state = c;
 	return 0;
@@ -646,6 +670,137 @@ test_groups_refcount(void **state)
 	assert_int_equal(c->f->nhg_map.count, groups);
 }
 
+/* A VXLAN frame from the peer forwarder carrying inner (an Ethernet
+ * frame of n bytes) with vni. */
+static size_t
+vxlan_from_peer(uint8_t *out, uint32_t vni, const uint8_t *inner, size_t n)
+{
+	uint8_t *ip = out + 14, *udp = ip + 20, *vx = udp + 8;
+	uint8_t us[6];
+
+	memset(out, 0, 14 + 20 + 16);
+	memset(us, 0x0e, 6);
+	pkt_l2_write(out, us, mac_peer, 0, PKT_ETH_P_IP);
+	ip[0] = 0x45;
+	pkt_put16(ip + 2, (uint16_t)(20 + 16 + n));
+	ip[8] = 64;
+	ip[9] = PKT_IPPROTO_UDP;
+	pkt_put32(ip + 12, ip4(192, 168, 100, 2));
+	pkt_put32(ip + 16, ip4(192, 168, 100, 1));
+	pkt_put16(ip + 10, pkt_ip4_csum(ip));
+	pkt_put16(udp, 50000);
+	pkt_put16(udp + 2, 4789);
+	pkt_put16(udp + 4, (uint16_t)(16 + n));
+	pkt_put32(vx, 0x08000000u);
+	pkt_put32(vx + 4, vni << 8);
+	memcpy(vx + 8, inner, n);
+	return 14 + 20 + 16 + n;
+}
+
+/* Another region's prefix goes over the backbone: VXLAN to the peer
+ * forwarder with the VNI of that region's system table; what comes back
+ * is decapsulated and forwarded by this region's table; unknown VNIs and
+ * peers are dropped, and nothing from the backbone goes back on it. */
+static void
+test_backbone(void **state)
+{
+	struct ctx *c = *state;
+	struct pkt_info pi, in;
+	enum pkt_verdict v;
+	const uint8_t *out;
+	uint8_t fr[256], vx[512];
+	size_t n;
+
+	entry(c, NULL, "10.9.0.0/24", "region:r2", 1, NULL, 0);
+	push(c, fr,
+	     udp4(fr, mac_ha, 0, ip4(10, 1, 0, 10), ip4(10, 9, 0, 5), 7, 8, 64,
+		  20));
+	assert_int_equal(run(c, P_A), 1);
+	assert_int_equal(captured(c, P_BB), 1);
+	out = frame_at(c, P_BB, 0, &pi, &v);
+	assert_int_equal(v, PKT_OK);
+	assert_memory_equal(out, mac_peer, 6);
+	assert_int_equal(pi.proto, PKT_IPPROTO_UDP);
+	assert_int_equal(pi.dport, 4789);
+	assert_int_equal(pi.src4, ip4(192, 168, 100, 1));
+	assert_int_equal(pi.dst4, ip4(192, 168, 100, 2));
+	assert_int_equal(pkt_get32(out + pi.l4_off + 12) >> 8,
+			 fwd_vni_of("cen-t", "rt-r2"));
+	assert_int_equal(
+		pkt_parse(out + pi.l4_off + 16, pi.ip_len - 20 - 16, &in),
+		PKT_OK);
+	assert_int_equal(in.dst4, ip4(10, 9, 0, 5));
+	assert_int_equal(in.ttl, 63);
+
+	/* from the peer, for vpc-a, by this region's system table */
+	clear(c);
+	n = udp4(fr, mac_peer, 0, ip4(10, 9, 0, 5), ip4(10, 1, 0, 10), 8, 7, 63,
+		 20);
+	push(c, vx, vxlan_from_peer(vx, fwd_vni_of("cen-t", "rt-sys"), fr, n));
+	assert_int_equal(run(c, P_BB), 1);
+	assert_int_equal(captured(c, P_A), 1);
+	out = frame_at(c, P_A, 0, &pi, &v);
+	assert_int_equal(v, PKT_OK);
+	assert_memory_equal(out, mac_ha, 6);
+	assert_int_equal(pi.ttl, 62);
+	/* an unknown VNI; a frame from a stranger; back to the backbone */
+	push(c, vx, vxlan_from_peer(vx, 12345, fr, n));
+	assert_int_equal(run(c, P_BB), 0);
+	n = udp4(fr, mac_peer, 0, ip4(10, 9, 0, 5), ip4(10, 9, 0, 6), 8, 7, 63,
+		 20);
+	push(c, vx, vxlan_from_peer(vx, fwd_vni_of("cen-t", "rt-sys"), fr, n));
+	assert_int_equal(run(c, P_BB), 0);
+	{
+		struct fwd_att_stats *st =
+			&c->f->stats[fwd_name_find(c->f, "r2")];
+
+		assert_int_equal(atomic_load(&st->drops[FWD_DROP_UNKNOWN_VNI]),
+				 1);
+		assert_int_equal(atomic_load(&st->drops[FWD_DROP_BB_LOOP]), 1);
+	}
+}
+
+/* The connection between the regions (50 Mbit/s) is shaped: 100 Mbit/s
+ * offered comes out at 50 within 2%, later rather than dropped as long as
+ * the queue holds it, and the excess is dropped once it is full. */
+static void
+test_backbone_shaping(void **state)
+{
+	struct ctx *c = *state;
+	const uint64_t pkt_ns = 1000000000ull * 1000 * 8 / 100000000ull;
+	uint64_t start, bytes = 0;
+	struct pkt_info pi;
+	enum pkt_verdict v;
+	uint8_t fr[1200];
+
+	entry(c, NULL, "10.9.0.0/24", "region:r2", 1, NULL, 0);
+	start = c->now;
+	for (unsigned i = 0; c->now - start < 4000000000ull; i++) {
+		push(c, fr,
+		     udp4(fr, mac_ha, 0, ip4(10, 1, 0, 10), ip4(10, 9, 0, 5),
+			  (uint16_t)i, 9, 64, 1000 - 28 - 50));
+		run(c, P_A);
+		c->now += pkt_ns;
+		if (i % 16 == 0) {
+			rcu_read_lock();
+			fwd_timers(c->f, c->now);
+			rcu_read_unlock();
+		}
+		if (captured(c, P_BB) > 0) {
+			for (size_t k = 0; k < captured(c, P_BB); k++) {
+				frame_at(c, P_BB, k, &pi, &v);
+				/* the first second aside (the queue fills) */
+				if (c->now - start >= 1000000000ull)
+					bytes += pi.ip_len;
+			}
+			clear(c);
+		}
+	}
+	assert_in_range(bytes * 8 / 3, 49000000, 51500000);
+	assert_true(atomic_load(&c->f->stats[fwd_name_find(c->f, "vpc-a")]
+					 .drops[FWD_DROP_SHAPER]) > 0);
+}
+
 int
 main(void)
 {
@@ -664,6 +819,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_health_check, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_groups_refcount, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_backbone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backbone_shaping, setup,
 						teardown),
 	};
 
