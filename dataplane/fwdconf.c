@@ -979,6 +979,7 @@ parse_backbone(struct ctx *x, size_t k, const yaml_node_t *y)
 	X(P_IF, "interface") \
 	X(P_ATT, "attachment") \
 	X(P_GW, "gateway") \
+	X(P_NH, "next_hop") \
 	X(P_VLANS, "vlans") \
 	X(P_BB, "backbone")
 /* clang-format on */
@@ -990,6 +991,7 @@ parse_port(struct ctx *x, size_t k, const yaml_node_t *y)
 	struct fwdconf *c = x->c;
 	struct fwdconf_port *p = &c->ports[k];
 	yaml_node_t *v, *att = NULL, *gw = NULL, *vlans = NULL, *bb = NULL;
+	yaml_node_t *nh = NULL;
 	struct fields f;
 	int kinds;
 
@@ -1014,6 +1016,9 @@ parse_port(struct ctx *x, size_t k, const yaml_node_t *y)
 		break;
 	case P_GW:
 		gw = v;
+		break;
+	case P_NH:
+		nh = v;
 		break;
 	case P_VLANS:
 		vlans = v;
@@ -1047,6 +1052,15 @@ parse_port(struct ctx *x, size_t k, const yaml_node_t *y)
 		     has[n - 1]);
 		return;
 	}
+	if (nh != NULL && att == NULL) {
+		path_field(x, "next_hop");
+		ferr_at(x, f.line[P_NH],
+			"only for an untagged port (with attachment:); %s",
+			vlans != NULL
+				? "give a tagged port's next hops per VLAN"
+				: "a backbone's next hops are its peers");
+		path_trunc(x, f.base);
+	}
 	if (gw != NULL && att == NULL) {
 		path_field(x, "gateway");
 		ferr_at(x, f.line[P_GW],
@@ -1069,6 +1083,12 @@ parse_port(struct ctx *x, size_t k, const yaml_node_t *y)
 		if (gw != NULL) {
 			path_field(x, "gateway");
 			get_gateways(x, gw, &p->atts[0]);
+			path_trunc(x, f.base);
+		}
+		if (nh != NULL) {
+			path_field(x, "next_hop");
+			if (get_addr(x, nh, &p->atts[0].next_hop))
+				check_next_hop(x, nh, &p->atts[0]);
 			path_trunc(x, f.base);
 		}
 	} else if (vlans != NULL) {

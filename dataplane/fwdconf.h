@@ -16,6 +16,9 @@
  *       attachment: vpc-bu-a
  *       gateway: [10.1.0.1/24, 10.1.1.1/24]  # optional; default: the first
  *                                   # host of each vSwitch CIDR
+ *       next_hop: 10.1.0.254        # optional: a router in the VPC that
+ *                                   # takes all its traffic (default: the
+ *                                   # destination itself, on the link)
  *     - interface: hz-dc            # a physical connection, a VLAN per VBR
  *       vlans:
  *         - attachment: vbr-dc-1    # vlan, gateway (local_ip) and next hop

@@ -301,7 +301,39 @@ test_fwdconf_unknown_field_lists_the_known_ones(void **state)
 			 "    attachment: a\n"
 			 "    mtu: 9000\n",
 		    "line 7: ports[0]: unknown field 'mtu'; expected one of: "
-		    "interface, attachment, gateway, vlans, backbone");
+		    "interface, attachment, gateway, next_hop, vlans, "
+		    "backbone");
+}
+
+/* An untagged VPC port may name a router in the VPC as its next hop; it
+ * must lie on a gateway's subnet, and only untagged ports take one there. */
+static void
+test_fwdconf_untagged_next_hop(void **state)
+{
+	struct fwdconf c;
+	struct cen_err err;
+	char a[PREFIX_STRLEN];
+
+	(void)state;
+	fwdconf_init(&c);
+	assert_int_equal(parse(&c,
+			       HEAD "  - interface: e\n"
+				    "    attachment: a\n"
+				    "    gateway: 10.1.0.1/24\n"
+				    "    next_hop: 10.1.0.254\n",
+			       &err),
+			 0);
+	assert_string_equal(
+		prefix_fmt_addr(&c.ports[0].atts[0].next_hop, a, sizeof(a)),
+		"10.1.0.254");
+	fwdconf_free(&c);
+	expect_only(HEAD "  - interface: e\n"
+			 "    attachment: a\n"
+			 "    gateway: 10.1.0.1/24\n"
+			 "    next_hop: 10.2.0.254\n",
+		    "line 8: ports[0].next_hop: 10.2.0.254 is on none of the "
+		    "gateways' subnets; the next hop is the neighbour on the "
+		    "VLAN");
 }
 
 static void
@@ -681,7 +713,7 @@ test_fwdconf_every_error_of_a_file_is_reported(void **state)
 	assert_true(has_line(err.msg,
 			     "line 15: ports[2]: unknown field 'colour'; "
 			     "expected one of: interface, attachment, gateway, "
-			     "vlans, backbone"));
+			     "next_hop, vlans, backbone"));
 	assert_true(has_line(err.msg,
 			     "line 14: ports[2]: missing what the port "
 			     "carries: attachment (untagged), vlans (tagged) "
@@ -810,6 +842,7 @@ main(void)
 		cmocka_unit_test(
 			test_fwdconf_interface_and_vlan_given_twice_are_errors),
 		cmocka_unit_test(test_fwdconf_port_carries_exactly_one_kind),
+		cmocka_unit_test(test_fwdconf_untagged_next_hop),
 		cmocka_unit_test(
 			test_fwdconf_backbone_port_and_peers_are_checked),
 		cmocka_unit_test(test_fwdconf_field_given_twice_is_an_error),
