@@ -324,6 +324,11 @@ bool fwd_neigh_decode(const struct fwd_neigh *ne, uint16_t *port,
 void fwd_icmp_error(struct fwd *f, const struct fwd_att *a,
 		    const uint8_t *frame, size_t len, const struct pkt_info *pi,
 		    bool ttl, uint64_t now_ns);
+/* An ICMP "fragmentation needed" (IPv4 with DF) or "packet too big"
+ * (IPv6) with the next hop's MTU, back to the packet's source. */
+void fwd_icmp_too_big(struct fwd *f, const struct fwd_att *a,
+		      const uint8_t *frame, const struct pkt_info *pi,
+		      uint32_t mtu);
 void fwd_health_timers(struct fwd *f, const struct fwd_conf *c,
 		       uint64_t now_ns);
 /* Queues a frame built in scratch for transmission on port. */

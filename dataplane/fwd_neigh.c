@@ -432,6 +432,42 @@ fwd_icmp_error(struct fwd *f, const struct fwd_att *a, const uint8_t *frame,
 		fwd_send(f, a->port, out, (size_t)n);
 }
 
+void
+fwd_icmp_too_big(struct fwd *f, const struct fwd_att *a, const uint8_t *frame,
+		 const struct pkt_info *pi, uint32_t mtu)
+{
+	struct pkt_l2 l2;
+	struct prefix src, dst;
+	uint8_t *out;
+	int n;
+
+	if (pi->family == 4) {
+		/* without DF the sender lets routers fragment; we do not,
+		 * and say nothing (RFC 1191 asks only for DF packets) */
+		if (!(frame[pi->l3_off + 6] & 0x40))
+			return;
+		prefix_from_v4(&dst, pi->src4, 32);
+	} else {
+		prefix_from_v6(&dst, pi->src6, 128);
+	}
+	if (!source_for(a, &dst, &src) || (out = fwd_scratch(f)) == NULL)
+		return;
+	memcpy(l2.dst, frame + 6, 6);
+	memcpy(l2.src, f->mac[a->port], 6);
+	l2.vlan = a->vlan;
+	if (pi->family == 4)
+		n = pkt_icmp4_error_build(out, FWD_SCRATCH, &l2,
+					  prefix_v4(&src), PKT_ICMP4_UNREACH,
+					  PKT_ICMP4_UNREACH_NEEDFRAG,
+					  mtu & 0xffff, frame, pi);
+	else
+		n = pkt_icmp6_error_build(out, FWD_SCRATCH, &l2, src.addr.v6,
+					  PKT_ICMP6_PACKET_TOO_BIG, 0, mtu,
+					  frame, pi);
+	if (n > 0)
+		fwd_send(f, a->port, out, (size_t)n);
+}
+
 static void
 probe_send(struct fwd *f, const struct fwd_att *a, struct fwd_health *h,
 	   uint64_t now)

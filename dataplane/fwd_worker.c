@@ -393,9 +393,18 @@ bb_send(struct fwd *f, const struct fwd_conf *c, const struct fwd_att *a,
 			fwd_icmp_error(f, a, pk->data, pk->len, pi, true, now);
 		return false;
 	}
-	if (PKT_UNLIKELY((uint32_t)pk->headroom + pi->l2_len < FWD_ENCAP_LEN ||
-			 (uint32_t)FWD_ENCAP_LEN - 14 + pi->ip_len >
-				 io_port_mtu(f->ports[e->port]))) {
+	if (PKT_UNLIKELY((uint32_t)FWD_ENCAP_LEN - 14 + pi->ip_len >
+			 io_port_mtu(f->ports[e->port]))) {
+		/* the underlay's MTU less the encapsulation: tell the
+		 * sender (path MTU discovery) */
+		drop(f, a->name, FWD_DROP_TOO_BIG);
+		if (icmp_err_allowed(f, now))
+			fwd_icmp_too_big(f, a, pk->data, pi,
+					 io_port_mtu(f->ports[e->port]) -
+						 (FWD_ENCAP_LEN - 14));
+		return false;
+	}
+	if (PKT_UNLIKELY((uint32_t)pk->headroom + pi->l2_len < FWD_ENCAP_LEN)) {
 		drop(f, a->name, FWD_DROP_TOO_BIG);
 		return false;
 	}

@@ -732,6 +732,28 @@ test_backbone(void **state)
 	assert_int_equal(in.dst4, ip4(10, 9, 0, 5));
 	assert_int_equal(in.ttl, 63);
 
+	/* too big for the underlay (1500 less 50): with DF, the sender
+	 * learns the MTU */
+	clear(c);
+	c->now += 10000000;
+	{
+		static uint8_t big[1600];
+
+		n = udp4(big, mac_ha, 0, ip4(10, 1, 0, 10), ip4(10, 9, 0, 5), 7,
+			 8, 64, 1480 - 28);
+		big[14 + 6] = 0x40;
+		pkt_put16(big + 14 + 10, 0);
+		pkt_put16(big + 14 + 10, pkt_ip4_csum(big + 14));
+		push(c, big, n);
+	}
+	assert_int_equal(run(c, P_A), 0);
+	assert_int_equal(captured(c, P_BB), 0);
+	assert_int_equal(captured(c, P_A), 1);
+	out = frame_at(c, P_A, 0, &pi, &v);
+	assert_int_equal(out[pi.l4_off], PKT_ICMP4_UNREACH);
+	assert_int_equal(out[pi.l4_off + 1], PKT_ICMP4_UNREACH_NEEDFRAG);
+	assert_int_equal(pkt_get16(out + pi.l4_off + 6), 1450);
+
 	/* from the peer, for vpc-a, by this region's system table */
 	clear(c);
 	n = udp4(fr, mac_peer, 0, ip4(10, 9, 0, 5), ip4(10, 1, 0, 10), 8, 7, 63,
