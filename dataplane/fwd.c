@@ -509,10 +509,11 @@ att_from_model(struct fwd_att *a, const struct fwdconf_att *ca, bool tagged,
 		a->gw[a->ngw++] = ca->gateway[i];
 	if (a->ngw == 0 && ma->type == MODEL_ATT_VBR && ma->local_ip.family)
 		a->gw[a->ngw++] = ma->local_ip;
-	for (size_t i = 0;
-	     a->ngw == 0 && i < ma->nvswitch && a->ngw < FWDCONF_GATEWAYS_MAX;
-	     i++)
-		first_host(&ma->vswitch_cidrs[i], &a->gw[a->ngw++]);
+	/* none given: the first host of every vSwitch CIDR */
+	if (a->ngw == 0)
+		for (size_t i = 0;
+		     i < ma->nvswitch && a->ngw < FWDCONF_GATEWAYS_MAX; i++)
+			first_host(&ma->vswitch_cidrs[i], &a->gw[a->ngw++]);
 	a->next_hop = ca->next_hop;
 	if (!a->next_hop.family && ma->type == MODEL_ATT_VBR)
 		a->next_hop = ma->peer_ip;

@@ -32,9 +32,9 @@ static const char model_yaml[] =
 	"  - {id: pc-1, region: r1, access_point: ap, speed_gbps: 10}\n"
 	"attachments:\n"
 	"  - {id: vpc-a, type: VPC, region: r1, vswitch_cidrs: "
-	"[10.1.0.0/24]}\n"
+	"[10.1.0.0/24, '2001:db8:1::/64']}\n"
 	"  - {id: vpc-b, type: VPC, region: r1, vswitch_cidrs: "
-	"[10.2.0.0/24]}\n"
+	"[10.2.0.0/24, '2001:db8:2::/64']}\n"
 	"  - id: vbr-1\n"
 	"    type: VBR\n"
 	"    region: r1\n"
@@ -823,6 +823,111 @@ test_backbone_shaping(void **state)
 					 .drops[FWD_DROP_SHAPER]) > 0);
 }
 
+/* An IPv6/UDP frame into out. */
+static size_t
+udp6(uint8_t *out, const uint8_t src_mac[6], const char *src, const char *dst,
+     uint8_t hops, size_t payload)
+{
+	uint8_t dmac[6], *ip = out + 14;
+	struct prefix a, b;
+
+	memset(dmac, 0x0e, 6);
+	pkt_l2_write(out, dmac, src_mac, 0, PKT_ETH_P_IPV6);
+	assert_int_equal(prefix_parse_addr(&a, src), 0);
+	assert_int_equal(prefix_parse_addr(&b, dst), 0);
+	memset(ip, 0, 48 + payload);
+	ip[0] = 0x60;
+	pkt_put16(ip + 4, (uint16_t)(8 + payload));
+	ip[6] = PKT_IPPROTO_UDP;
+	ip[7] = hops;
+	memcpy(ip + 8, a.addr.v6, 16);
+	memcpy(ip + 24, b.addr.v6, 16);
+	pkt_put16(ip + 40, 4000);
+	pkt_put16(ip + 42, 5000);
+	pkt_put16(ip + 44, (uint16_t)(8 + payload));
+	pkt_put16(ip + 46, pkt_ip6_l4_csum(ip + 8, ip + 24, PKT_IPPROTO_UDP,
+					   ip + 40, 8 + payload));
+	return 14 + 40 + 8 + payload;
+}
+
+/* IPv6: neighbour discovery for the gateway (the default gateway is the
+ * first host of the vSwitch CIDR), a solicitation for an unknown next
+ * hop, and forwarding once the neighbour is known. */
+static void
+test_ipv6(void **state)
+{
+	struct ctx *c = *state;
+	struct prefix gw, host_a, host_b;
+	struct pkt_info pi;
+	struct pkt_nd nd;
+	enum pkt_verdict v;
+	const uint8_t *out;
+	uint8_t fr[256], us[6];
+	int n;
+
+	prefix_parse_addr(&gw, "2001:db8:2::1");
+	prefix_parse_addr(&host_b, "2001:db8:2::10");
+	prefix_parse_addr(&host_a, "2001:db8:1::10");
+	entry(c, NULL, "2001:db8:1::/64", "vpc-a", 1, NULL, 0);
+	/* vpc-b's host asks for its gateway */
+	n = pkt_nd_ns_build(fr, sizeof(fr), 0, mac_hb, host_b.addr.v6,
+			    gw.addr.v6, NULL);
+	assert_true(n > 0);
+	push(c, fr, (size_t)n);
+	run(c, P_B);
+	assert_int_equal(captured(c, P_B), 1);
+	out = frame_at(c, P_B, 0, &pi, &v);
+	assert_int_equal(v, PKT_ND);
+	assert_int_equal(pkt_nd_parse(out, 200, &pi, &nd), 0);
+	assert_int_equal(nd.type, PKT_ICMP6_ND_NA);
+	assert_memory_equal(nd.target, gw.addr.v6, 16);
+	io_port_mac(fwd_port(c->f, P_B), us);
+	assert_memory_equal(nd.lladdr, us, 6);
+	assert_memory_equal(out, mac_hb, 6);
+	/* to vpc-a's host, not yet known: dropped, and a solicitation for
+	 * it goes out on vpc-a's port */
+	clear(c);
+	push(c, fr,
+	     udp6(fr, mac_hb, "2001:db8:2::10", "2001:db8:1::10", 64, 10));
+	assert_int_equal(run(c, P_B), 0);
+	assert_int_equal(captured(c, P_A), 1);
+	out = frame_at(c, P_A, 0, &pi, &v);
+	assert_int_equal(v, PKT_ND);
+	assert_int_equal(pkt_nd_parse(out, 200, &pi, &nd), 0);
+	assert_int_equal(nd.type, PKT_ICMP6_ND_NS);
+	assert_memory_equal(nd.target, host_a.addr.v6, 16);
+	/* the host answers; the next packet goes through */
+	clear(c);
+	n = pkt_nd_na_build(fr, sizeof(fr), 0, mac_ha, host_a.addr.v6, us,
+			    gw.addr.v6, host_a.addr.v6,
+			    PKT_NA_F_SOLICITED | PKT_NA_F_OVERRIDE);
+	assert_true(n > 0);
+	push(c, fr, (size_t)n);
+	run(c, P_A);
+	c->now += 2000000000ull;
+	push(c, fr,
+	     udp6(fr, mac_hb, "2001:db8:2::10", "2001:db8:1::10", 64, 10));
+	assert_int_equal(run(c, P_B), 1);
+	assert_int_equal(captured(c, P_A), 1);
+	out = frame_at(c, P_A, 0, &pi, &v);
+	assert_int_equal(v, PKT_OK);
+	assert_int_equal(pi.family, 6);
+	assert_int_equal(pi.ttl, 63);
+	assert_memory_equal(out, mac_ha, 6);
+	/* hop limit 1: time exceeded from the gateway */
+	clear(c);
+	c->now += 10000000;
+	push(c, fr,
+	     udp6(fr, mac_hb, "2001:db8:2::10", "2001:db8:1::10", 1, 10));
+	assert_int_equal(run(c, P_B), 0);
+	assert_int_equal(captured(c, P_B), 1);
+	out = frame_at(c, P_B, 0, &pi, &v);
+	assert_int_equal(v, PKT_OK);
+	assert_int_equal(pi.proto, PKT_IPPROTO_ICMPV6);
+	assert_int_equal(out[pi.l4_off], PKT_ICMP6_TIME_EXCEEDED);
+	assert_memory_equal(pi.src6, gw.addr.v6, 16);
+}
+
 int
 main(void)
 {
@@ -843,6 +948,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_groups_refcount, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_backbone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backbone_shaping, setup,
 						teardown),
 	};
