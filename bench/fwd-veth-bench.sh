@@ -14,18 +14,30 @@
 # cenfwd (, cenfwd-xdp) REPEAT times; the medians and their ratios to the
 # kernel's are printed, and one JSON line.
 #
-# CPUs (the machine has two): the generator runs on CPU 0 (GEN_CPU), the
-# forwarding on CPU 1 (FWD_CPU), so that each side has a core of its own
-# and neither steals from the other.  veth hands a frame to its peer's
-# receive path on the CPU that sent it, so without more the kernel would
-# forward on the generator's CPU; RPS on r0 (rps_cpus = FWD_CPU) moves the
-# receive processing of r0 (the kernel's forwarding, or AF_PACKET copying
-# the frame into cenfwd's ring) to FWD_CPU in every run, and cenfwd (both
-# its threads) is pinned there with taskset.  What goes out of r1 is
-# received by dst on the CPU that sent it: FWD_CPU, in every run.  For
-# AF_XDP, the veth's NAPI (where XDP runs) is made threaded and its thread
-# pinned to FWD_CPU too.  The cend node (idle after the FIB is out) is on
-# GEN_CPU.
+# Two figures per mode: packets per second, and CPU time per packet of
+# what forwards (r0's NAPI thread, cenfwd's threads, ksoftirqd of FWD_CPU:
+# schedstat), with the share of FWD_CPU those threads got.  pps compares
+# only when that share is near 1.00 in every mode, on an otherwise idle
+# machine: under other load, cenfwd's two runnable threads get a larger
+# share of FWD_CPU than the kernel's one.  CPU per packet does not depend
+# on the share.
+#
+# CPUs (the machine has two): the generator runs alone on CPU 0
+# (GEN_CPU), the forwarding on CPU 1 (FWD_CPU), so that neither steals
+# from the other.  veth hands a frame to its peer's receive path on the CPU
+# that sent it, which would put the kernel's forwarding (or AF_PACKET's copy
+# into cenfwd's ring) on the generator's CPU.  So r0 gets a NAPI instance
+# (GRO on, which merges nothing here: UDP is aggregated only for sockets
+# that ask or with rx-udp-gro-forwarding, off), made threaded, and its
+# thread (napi/r0-N) is pinned to FWD_CPU: in every run, everything r0
+# receives is processed there, by a thread the scheduler treats like
+# cenfwd's.  cenfwd (both its threads) is pinned there too.  dst's eth0
+# has no NAPI: what r1 sends is received (rx_packets counts it) and
+# dropped at a UDP socket that is never read, inline on the sending CPU,
+# FWD_CPU, in every run.  For AF_XDP, the same NAPI thread runs the XDP
+# program.  The cend node (idle once the FIB is out) is on
+# GEN_CPU.  Other load on the machine lands on both CPUs alike; the runs
+# alternate so that it spreads over all modes.
 #
 # Usage: bench/fwd-veth-bench.sh [--seconds S] [--repeat N] [--flows N]
 #                                [--no-xdp] [--keep] [--perf DIR]
@@ -63,6 +75,10 @@ done
 for b in ip ethtool taskset python3; do
 	command -v $b >/dev/null || { echo "$b is not installed" >&2; exit 1; }
 done
+if [ -n "$PERF_DIR" ]; then
+	command -v perf >/dev/null || { echo "perf is not installed" >&2; exit 1; }
+	mkdir -p "$PERF_DIR"
+fi
 for b in cend cenctl cenfwd pktgen; do
 	[ -x "$BUILD/$b" ] || { echo "$BUILD/$b is missing: build first" >&2; exit 1; }
 done
@@ -75,6 +91,7 @@ CEND_PID="" FWD_PID=""
 cleanup()
 {
 	local n
+	set +e # remove everything, whatever fails
 	[ -n "$FWD_PID" ] && kill -9 "$FWD_PID" 2>/dev/null
 	[ -n "$CEND_PID" ] && kill -9 "$CEND_PID" 2>/dev/null
 	for n in $NS_S $NS_D $NS_R; do
@@ -132,20 +149,33 @@ done
 ip link add eth0 netns "$NS_S" type veth peer name r0 netns "$NS_R"
 ip link add eth0 netns "$NS_D" type veth peer name r1 netns "$NS_R"
 for x in "$NS_S eth0" "$NS_D eth0" "$NS_R r0" "$NS_R r1"; do
-	set -- $x
+	read -r ns ifc <<<"$x"
 	# a userspace forwarder sees frames as on the wire: no offloads
-	nsx "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 ||
+	nsx "$ns" ethtool -K "$ifc" tx off tso off gso off gro off >/dev/null 2>&1 ||
 		true
-	nsx "$1" ip link set "$2" up
+	nsx "$ns" ip link set "$ifc" up
 done
+# r0's receive path in a thread of its own (see the header)
+nsx "$NS_R" ethtool -K r0 gro on >/dev/null
+nsx "$NS_R" sh -c 'echo 1 >/sys/class/net/r0/threaded'
 mac() { nsx "$1" cat "/sys/class/net/$2/address"; }
 MAC_S=$(mac "$NS_S" eth0) MAC_D=$(mac "$NS_D" eth0) MAC_R0=$(mac "$NS_R" r0)
 nsx "$NS_S" ip addr add 10.1.0.10/24 dev eth0
 nsx "$NS_S" ip route add default via 10.1.0.1
 nsx "$NS_D" ip addr add 10.2.0.10/24 dev eth0
 nsx "$NS_D" ip route add default via 10.2.0.1
-# r0's receive processing on FWD_CPU (see the header)
-nsx "$NS_R" sh -c "printf '%x' $((1 << FWD_CPU)) >/sys/class/net/r0/queues/rx-0/rps_cpus"
+# The sink: a UDP socket on the port the frames go to, never read, with
+# the smallest receive buffer, so that dst's stack drops them at the socket
+# (cheaper than answering each with an ICMP port unreachable, which looks
+# up a route first); the same in every run.
+ip netns exec "$NS_D" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+s.bind(("10.2.0.10", 9))
+time.sleep(1e6)' &
+disown # killed with the namespace; no "Killed" notice
+wait_for 10 "the sink" bash -c "ip netns exec $NS_D ss -lun | grep -q ':9 '"
 
 ping_ok() { nsx "$NS_S" ping -c 1 -W 1 10.2.0.10 >/dev/null 2>&1; }
 
@@ -176,6 +206,7 @@ kernel_off()
 # ---- the cluster and the forwarder, in ns rtr ----------------------------------
 
 ctl() { nsx "$NS_R" "$BUILD/cenctl" --endpoints 127.0.0.1:7101 "$@"; }
+ctl_fwd() { nsx "$NS_R" "$BUILD/cenctl" --endpoints 127.0.0.1:7301 "$@"; }
 
 start_cluster()
 {
@@ -185,6 +216,7 @@ start_cluster()
 		--raft-addr 127.0.0.1:7201 --api-addr 127.0.0.1:7101 \
 		--initial-cluster 1=127.0.0.1:7201 >"$W/cend.log" 2>&1 &
 	CEND_PID=$!
+	disown
 	wait_for 20 "a leader" bash -c \
 		"ip netns exec $NS_R '$BUILD/cenctl' --endpoints 127.0.0.1:7101 endpoint status | grep -q leader"
 	cat >"$W/topo.yaml" <<EOF
@@ -220,24 +252,23 @@ EOF
 		>>"$W/fwd.log" 2>&1 &
 	FWD_PID=$!
 	if [ "$1" = xdp ]; then
-		# XDP on veth runs in r0's NAPI, on the sending CPU unless
-		# threaded: make it a thread, on FWD_CPU
 		wait_for 10 "XDP on r0" bash -c \
 			"ip netns exec $NS_R ip link show r0 | grep -q xdp"
-		nsx "$NS_R" sh -c 'echo 1 >/sys/class/net/r0/threaded' ||
-			fail "threaded NAPI on r0"
-		pin_napi
 	fi
 	wait_for 30 "cenfwd ($1) to forward" ping_ok
 }
 
-# The kernel threads of r0's NAPI (napi/r0-ID), on FWD_CPU.
+# The thread of r0's NAPI (napi/r0-ID), on FWD_CPU; XDP programs coming
+# and going remake it, so this runs before every measurement.
 pin_napi()
 {
-	local pid
+	local pid n=0
+	nsx "$NS_R" sh -c 'echo 1 >/sys/class/net/r0/threaded'
 	for pid in $(pgrep '^napi/r0-' || true); do
 		taskset -pc "$FWD_CPU" "$pid" >/dev/null
+		n=$((n + 1))
 	done
+	[ $n -ge 1 ] || fail "no NAPI thread for r0"
 }
 
 fwd_stop()
@@ -249,51 +280,89 @@ fwd_stop()
 
 # ---- one measurement -------------------------------------------------------------
 
-# cpu_busy: "busy total" jiffies of FWD_CPU and GEN_CPU from /proc/stat.
-cpu_jiffies()
+# busy_jiffies CPU: "busy total" jiffies of the CPU (/proc/stat).
+busy_jiffies()
 {
 	awk -v c="cpu$1" '$1 == c { print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8 }' /proc/stat
 }
 
+# task_ns PID...: CPU time (ns) of every thread of the PIDs
+# (sum_exec_runtime, /proc/PID/task/TID/schedstat), one line per PID.
+task_ns()
+{
+	local pid
+	for pid in "$@"; do
+		cat /proc/"$pid"/task/*/schedstat 2>/dev/null |
+			awk '{ s += $1 } END { printf "%.0f\n", s }'
+	done
+}
+
 rx_count() { nsx "$NS_D" cat /sys/class/net/eth0/statistics/rx_packets; }
 
+# snap: one line of counters, read at the start and the end of the window.
+# shellcheck disable=SC2086 # NAPI_PIDS: one word per thread
+snap()
+{
+	echo "$(rx_count) $(date +%s.%N) $(busy_jiffies "$FWD_CPU")" \
+		"$(task_ns $NAPI_PIDS "$SOFTIRQD" $FWD_PID | tr '\n' ' ')"
+}
+
 # blast NAME: runs the generator SECONDS + 2 s; the rate is what dst
-# received between 1 s in and 1 s before the end.
+# received between 1 s in and 1 s before the end.  The CPU time is that of
+# what forwards: r0's NAPI thread, cenfwd's threads and ksoftirqd of
+# FWD_CPU (softirqs run in the thread that raised them, or there when
+# they pile up); per packet received by dst, it does not depend on how much
+# of FWD_CPU other work on the machine took.
 blast()
 {
-	local name=$1 c0 c1 t0 t1 f0 f1 g0 g1
+	local name=$1 gen s0 s1
+	pin_napi
+	NAPI_PIDS=$(pgrep '^napi/r0-' | tr '\n' ' ')
+	SOFTIRQD=$(pgrep -x "ksoftirqd/$FWD_CPU")
 	ip netns exec "$NS_S" taskset -c "$GEN_CPU" "$BUILD/pktgen" --if eth0 \
 		--dst-mac "$MAC_R0" --src 10.1.0.10 --dst 10.2.0.10 \
 		--flows "$FLOWS" --seconds $((SECONDS_RUN + 2)) \
 		>"$W/gen-$name.json" 2>"$W/gen.log" &
-	local gen=$!
+	gen=$!
 	sleep 1
-	c0=$(rx_count) t0=$(date +%s.%N)
-	read -r f0 ft0 < <(cpu_jiffies "$FWD_CPU")
-	read -r g0 gt0 < <(cpu_jiffies "$GEN_CPU")
+	s0=$(snap)
 	if [ -n "$PERF_DIR" ]; then
 		perf record -q -C "$FWD_CPU" -g -o "$PERF_DIR/perf-$name.data" \
 			-- sleep "$SECONDS_RUN" >/dev/null 2>&1
 	else
 		sleep "$SECONDS_RUN"
 	fi
-	c1=$(rx_count) t1=$(date +%s.%N)
-	read -r f1 ft1 < <(cpu_jiffies "$FWD_CPU")
-	read -r g1 gt1 < <(cpu_jiffies "$GEN_CPU")
+	s1=$(snap)
 	wait "$gen" || fail "pktgen"
-	python3 - "$name" "$c0" "$c1" "$t0" "$t1" "$W/gen-$name.json" \
-		"$f0" "$ft0" "$f1" "$ft1" "$g0" "$gt0" "$g1" "$gt1" <<'PY' >>"$W/results"
+	local drops=0
+	if [ "$name" != kernel ]; then
+		ctl_fwd forwarder stats >>"$W/stats-$name.txt" 2>&1 || true
+		drops=$(ctl_fwd -w json forwarder stats | python3 -c '
 import json, sys
-a = sys.argv
-g = json.load(open(a[6]))
-fb, ft = int(a[9]) - int(a[7]), int(a[10]) - int(a[8])
-gb, gt = int(a[13]) - int(a[11]), int(a[14]) - int(a[12])
-print(json.dumps({"mode": a[1],
-    "pps": round((int(a[3]) - int(a[2])) / (float(a[5]) - float(a[4]))),
-    "offered_pps": round(g["pps"]),
-    "gen_refused": g["refused"],
-    "fwd_cpu_busy": round(fb / ft, 2) if ft else None,
-    "gen_cpu_busy": round(gb / gt, 2) if gt else None}))
+print(sum(int(p.get("rx_ring_drops", 0)) for p in json.load(sys.stdin)["ports"]))') ||
+			drops=-1
+	fi
+	python3 - "$name" "$W/gen-$name.json" "$drops" \
+		"$(echo "$NAPI_PIDS" | wc -w)" "$s0" "$s1" <<'PY' >>"$W/results"
+import json, sys
+name, genf, drops, nnapi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+a = [float(x) for x in sys.argv[5].split()]
+b = [float(x) for x in sys.argv[6].split()]
+d = [y - x for x, y in zip(a, b)]
+n, secs, busy, total = d[0], d[1], d[2], d[3]
+napi, softirqd, fwd = sum(d[4:4 + nnapi]), d[4 + nnapi], sum(d[5 + nnapi:])
+g = json.load(open(genf))
+per = lambda v: round(v / n) if n else None
+r = {"mode": name, "pps": round(n / secs),
+     "cpu_ns_per_pkt": per(napi + softirqd + fwd),
+     "napi_ns": per(napi), "ksoftirqd_ns": per(softirqd),
+     "offered_pps": round(g["pps"]), "gen_refused": g["refused"],
+     "fwd_share": round((napi + softirqd + fwd) / 1e9 / secs, 2),
+     "fwd_cpu_busy": round(busy / total, 2) if total else None}
+if name != "kernel":
+    r["cenfwd_ns"] = per(fwd)
+    r["ring_drops"] = drops
+print(json.dumps(r))
 PY
 	tail -n 1 "$W/results"
 }
@@ -301,7 +370,8 @@ PY
 # ---- the runs ---------------------------------------------------------------------
 
 echo "# $(nproc) CPUs; generator on CPU $GEN_CPU, forwarding on CPU $FWD_CPU;" \
-	"$FLOWS flows, 60-byte frames, ${SECONDS_RUN}s a run, $REPEAT rounds"
+	"$FLOWS flows, 60-byte frames, ${SECONDS_RUN}s a run, $REPEAT rounds;" \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
 start_cluster
 MODES="kernel afpacket"
 if [ "$XDP" = 1 ]; then
@@ -314,7 +384,7 @@ fi
 # the first start fetches the FIB; later ones start from data_dir
 fwd_start afpacket
 fwd_stop
-for r in $(seq 1 "$REPEAT"); do
+for _ in $(seq 1 "$REPEAT"); do
 	for m in $MODES; do
 		case $m in
 		kernel)
@@ -331,22 +401,30 @@ for r in $(seq 1 "$REPEAT"); do
 	done
 done
 
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$W/results" "$SECONDS_RUN" "$FLOWS" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
-med = {}
+by = {}
 for r in runs:
-    med.setdefault(r["mode"], []).append(r["pps"])
-k = statistics.median(med["kernel"])
+    by.setdefault(r["mode"], []).append(r)
+med = lambda m, f: statistics.median(r[f] for r in by[m])
+kp, kc = med("kernel", "pps"), med("kernel", "cpu_ns_per_pkt")
 out = {"bench": "fwd-veth", "seconds": float(sys.argv[2]),
        "flows": int(sys.argv[3]), "frame_bytes": 64}
-for m, v in med.items():
-    mm = statistics.median(v)
-    print(f"{m:9s} median {mm/1e6:6.3f} Mpps  runs "
-          + " ".join(f"{x/1e6:.3f}" for x in v)
-          + ("" if m == "kernel" else f"  ratio {mm/k:.2f}x"))
-    out[m + "_pps"] = round(mm)
+print("mode      pps (median; runs)                 CPU ns/pkt  share of CPU")
+for m in by:
+    p, c = med(m, "pps"), med(m, "cpu_ns_per_pkt")
+    line = (f"{m:9s} {p/1e6:6.3f} Mpps ("
+            + " ".join(f"{r['pps']/1e6:.3f}" for r in by[m]) + ")")
+    line = f"{line:44s} {c:5.0f}       {med(m, 'fwd_share'):4.2f}"
+    out[m + "_pps"] = round(p)
+    out[m + "_cpu_ns_per_pkt"] = round(c)
+    out[m + "_fwd_share"] = med(m, "fwd_share")
     if m != "kernel":
-        out[m + "_vs_kernel"] = round(mm / k, 3)
+        line += f"   vs kernel: pps {p/kp:.2f}x, CPU per packet {kc/c:.2f}x"
+        out[m + "_pps_vs_kernel"] = round(p / kp, 3)
+        out[m + "_cpu_vs_kernel"] = round(kc / c, 3)
+    print(line)
 print(json.dumps(out))
 PY
