@@ -141,7 +141,7 @@ fwd_stats_fill(struct fwd *f, Cend__V1__ForwarderStatsResponse *r, uint64_t now)
 	for (uint16_t n = 0; c != NULL && n < FWD_NAMES_MAX; n++)
 		natt += c->att[n].present;
 	r->attachments = calloc(natt + 1, sizeof(*r->attachments));
-	r->meters = calloc(3 * natt + 1, sizeof(*r->meters));
+	r->meters = calloc(4 * natt + 1, sizeof(*r->meters));
 	r->health = calloc(natt + 1, sizeof(*r->health));
 	if (!r->attachments || !r->meters || !r->health)
 		goto fail;
@@ -175,6 +175,9 @@ fwd_stats_fill(struct fwd *f, Cend__V1__ForwarderStatsResponse *r, uint64_t now)
 			    meter_add(r, &m->flow, now))
 				goto fail;
 		}
+		if (atomic_load_explicit(&m->bb_ready, memory_order_acquire) &&
+		    meter_add(r, &m->bb, now))
+			goto fail;
 		if (a->hc) {
 			Cend__V1__HealthStats *hs = malloc(sizeof(*hs));
 			uint8_t s = LD(h->state);
