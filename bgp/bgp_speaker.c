@@ -1,15 +1,21 @@
 /*
  * bgp_speaker.c - the BGP speaker of a cend node (bgp_speaker.h).
  *
- * Inbound: UPDATE -> Adj-RIB-In (per peer, prefix -> attributes) -> a
- * pending change set flushed once per loop turn as cend.v1.PathUpdate
- * commands (node_propose; followers forward them to the leader).
+ * Every prefix a peer's session knows of is one entry of the peer's table
+ * (bgp_adjrib.h): what the peer sent, what it was sent, and whether it
+ * waits to be proposed or advertised.
+ *
+ * Inbound: UPDATE -> Adj-RIB-In, and the prefix queued as pending; the
+ * pending queue is flushed once per loop turn as cend.v1.PathUpdate
+ * commands (node_propose; followers forward them to the leader), each
+ * prefix with the peer's current attributes for it (none: a withdrawal).
  *
  * Outbound: the engine reports every re-decided prefix (touch) and view
  * change (delta) while entries are applied; the prefixes a peer's
- * attachment may learn differently are marked dirty, and after each applied
- * entry the dirty prefixes are looked up (engine_view_route), compared with
- * the Adj-RIB-Out and sent as UPDATEs grouped by attribute set.
+ * attachment may learn differently are listed as dirty, and after each
+ * applied entry the dirty prefixes are looked up (engine_view_route),
+ * compared with the Adj-RIB-Out and sent as UPDATEs grouped by attribute
+ * set.
  *
  * A peer in the CEN's own AS is an iBGP route-reflector client of the
  * region's cluster (RFC 4456, bgp_rr.c): what it sends is checked against
@@ -24,21 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bgp/bgp_adjrib.h"
 #include "bgp/bgp_session.h"
 #include "bgp/bgp_speaker.h"
 #include "consensus/store.h"
-#include "core/hmap.h"
+#include "proto/cmdenc.h"
 #include "proto/command.pb-c.h"
 
 #define PROPOSE_MAX 20000 /* paths per proposed command */
 #define LINGER_MS   5	  /* received changes wait this long for company */
 #define RETRY_MS    500
-
-struct rib_ent {
-	struct prefix prefix;
-	const struct attrs *attrs; /* NULL in a pending set: withdraw */
-	bool stale;		   /* graceful restart: not yet re-sent */
-};
 
 struct peer {
 	struct bgp_speaker *sp;
@@ -49,15 +50,17 @@ struct peer {
 	uint32_t cluster_id; /* its region's (model_region_cluster_id) */
 	uint32_t local_as;   /* the session's */
 	struct bgp_session *s;
-	struct hmap adj_in, adj_out;
-	struct hmap pending;	/* proposals not yet sent */
-	uint64_t pending_since; /* uv_now when pending became non-empty */
-	struct hmap dirty;	/* prefixes to re-advertise */
-	/* This node restarted: the cluster still has the paths its session
-	 * with the peer announced before; the ones the peer does not send
-	 * again before its End-of-RIB are withdrawn then (RFC 4724, the
+	/* Adj-RIB-In and -Out, and the pending queue.  This node
+	 * restarted: the cluster still has the paths its session with the
+	 * peer announced before (ADJ_RESYNC); the ones the peer does not
+	 * send again before its End-of-RIB are withdrawn then (RFC 4724, the
 	 * restarting side). */
-	struct hmap resync;
+	struct adj_rib rib;
+	uint64_t pending_since; /* uv_now when pending became non-empty */
+	/* prefixes to advertise again (touched while an entry applied), in
+	 * the order they were touched; a prefix may repeat */
+	struct prefix *dirty;
+	size_t ndirty, dirty_cap;
 	bool resyncing; /* no session up yet since this node started */
 	bool admin_down, maxpfx_down, gr_waiting, seen;
 	uv_timer_t timer; /* max-prefix restart, GR stale time, resync */
@@ -83,63 +86,23 @@ struct bgp_speaker {
 	int closing;	 /* handles still closing after stop */
 };
 
-static bool
-pfx_eq(const void *a, const void *b)
-{
-	return prefix_equal(a, b);
-}
-
 static void
-rib_put(struct attr_store *st, struct hmap *m, const struct prefix *p,
-	const struct attrs *a)
+dirty_clear(struct peer *p)
 {
-	uint64_t h = prefix_hash(p);
-	struct rib_ent *e = hmap_get(m, h, p);
-
-	if (e == NULL) {
-		e = calloc(1, sizeof(*e));
-		if (e == NULL)
-			abort();
-		e->prefix = *p;
-		if (hmap_put(m, h, &e->prefix, e, NULL) != 0)
-			abort();
-	} else if (e->attrs != NULL) {
-		attr_unref(st, e->attrs);
+	p->ndirty = 0;
+	if (p->dirty_cap > 65536) {
+		/* a whole table went through: give the memory back */
+		free(p->dirty);
+		p->dirty = NULL;
+		p->dirty_cap = 0;
 	}
-	if (a != NULL)
-		attr_ref(a);
-	e->attrs = a;
-	e->stale = false;
 }
 
-static bool
-rib_del(struct attr_store *st, struct hmap *m, const struct prefix *p)
-{
-	struct rib_ent *e = hmap_del(m, prefix_hash(p), p);
-
-	if (e == NULL)
-		return false;
-	if (e->attrs != NULL)
-		attr_unref(st, e->attrs);
-	free(e);
-	return true;
-}
-
+/* Queues prefix i of p to be proposed (with whatever `in` says then). */
 static void
-rib_clear(struct attr_store *st, struct hmap *m)
+pend(struct peer *p, uint32_t i)
 {
-	const void *k;
-	void *v;
-
-	for (size_t i = 0; hmap_next(m, &i, &k, &v);) {
-		struct rib_ent *e = v;
-
-		if (e->attrs != NULL)
-			attr_unref(st, e->attrs);
-		free(e);
-	}
-	hmap_fini(m);
-	hmap_init(m, pfx_eq);
+	adj_mark(&p->rib, i, ADJ_PENDING);
 }
 
 /* ---- proposals (Adj-RIB-In to the cluster) ------------------------- */
@@ -171,82 +134,60 @@ propose_done(int status, const char *message, uint64_t index, void *arg)
 	if (status != 0 && p != NULL) {
 		/* not committed: propose the peer's current view of these
 		 * prefixes again */
-		for (size_t i = 0; i < c->n; i++) {
-			struct rib_ent *e = hmap_get(
-				&p->adj_in, prefix_hash(&c->prefixes[i]),
-				&c->prefixes[i]);
-
-			if (hmap_get(&p->pending, prefix_hash(&c->prefixes[i]),
-				     &c->prefixes[i]) == NULL)
-				rib_put(&c->sp->st, &p->pending,
-					&c->prefixes[i],
-					e != NULL ? e->attrs : NULL);
-		}
+		for (size_t i = 0; i < c->n; i++)
+			pend(p, adj_get(&p->rib, &c->prefixes[i]));
 	}
 	free(c->prefixes);
 	free(c);
 }
 
+/* The replicated form of what peer p sent, packed (a cend.v1.PathAttrs):
+ * as received from an eBGP peer; from a route-reflector client with its
+ * ORIGINATOR_ID and the preference its LOCAL_PREF maps to
+ * (bgp_rr_import). */
 static int
-attrs_msg(const struct attrs *a, Cend__V1__PathAttrs **out)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc = store_attrs_pack(a, &buf, &len);
-
-	if (rc != 0)
-		return rc;
-	*out = cend__v1__path_attrs__unpack(NULL, len, buf);
-	free(buf);
-	return *out != NULL ? 0 : -CEN_ENOMEM;
-}
-
-/* The replicated form of what peer p sent: as received from an eBGP
- * peer; from a route-reflector client with its ORIGINATOR_ID and the
- * preference its LOCAL_PREF maps to (bgp_rr_import). */
-static int
-attrs_msg_of(struct bgp_speaker *sp, struct peer *p, const struct attrs *a,
-	     Cend__V1__PathAttrs **out)
+attrs_pack_of(struct bgp_speaker *sp, struct peer *p, const struct attrs *a,
+	      uint8_t **buf, size_t *len)
 {
 	const struct attrs *x;
 	int rc;
 
 	if (!p->ibgp)
-		return attrs_msg(a, out);
+		return store_attrs_pack(a, buf, len);
 	x = bgp_rr_import(&sp->st, a, bgp_session_peer_id(p->s));
 	if (x == NULL)
 		return -CEN_ENOMEM;
-	rc = attrs_msg(x, out);
+	rc = store_attrs_pack(x, buf, len);
 	attr_unref(&sp->st, x);
 	return rc;
 }
 
-/* Sends up to PROPOSE_MAX pending changes of a peer as one command. */
+/*
+ * Sends up to PROPOSE_MAX pending changes of a peer as one command,
+ * written by cmdenc with each attribute set packed once for the run of
+ * prefixes that share it: the UPDATEs of a full table carry a few prefixes
+ * each, and a conversion per prefix through protobuf-c's structures would
+ * cost more than the rest of the proposal.  The command is built here from
+ * what the session parsed, so it is proposed without node_propose's
+ * decode check.
+ */
 static void
 propose_peer(struct bgp_speaker *sp, struct peer *p)
 {
-	Cend__V1__Command cmd = CEND__V1__COMMAND__INIT;
-	Cend__V1__PathUpdate u = CEND__V1__PATH_UPDATE__INIT;
-	size_t n =
-		p->pending.count < PROPOSE_MAX ? p->pending.count : PROPOSE_MAX;
-	Cend__V1__PathAdd *adds = calloc(n + 1, sizeof(*adds));
-	Cend__V1__PathAdd **addp = calloc(n + 1, sizeof(*addp));
-	ProtobufCBinaryData *wd = calloc(n + 1, sizeof(*wd));
-	uint8_t(*pfx)[18] = calloc(n + 1, 18);
-	uint8_t peer[18];
+	size_t n = adj_queued(&p->rib);
 	struct propose_ctx *ctx = calloc(1, sizeof(*ctx));
-	/* attribute sets repeat: convert each once */
+	uint32_t *idx;
+	uint8_t peer[18], pfx[18];
+	struct cmdenc enc;
 	const struct attrs *last = NULL;
-	Cend__V1__PathAttrs *last_msg = NULL;
-	Cend__V1__PathAttrs **msgs = calloc(n + 1, sizeof(*msgs));
-	size_t nmsgs = 0, k = 0;
-	const void *key;
-	void *val;
-	uint8_t *buf;
-	size_t len;
+	uint8_t *abuf = NULL;
+	size_t alen = 0, len;
+	const uint8_t *cmd;
 
-	if (adds == NULL || addp == NULL || wd == NULL || pfx == NULL ||
-	    ctx == NULL || msgs == NULL)
+	if (n > PROPOSE_MAX)
+		n = PROPOSE_MAX;
+	idx = calloc(n + 1, sizeof(*idx));
+	if (ctx == NULL || idx == NULL)
 		abort();
 	ctx->sp = sp;
 	snprintf(ctx->att, sizeof(ctx->att), "%s", p->att);
@@ -254,61 +195,49 @@ propose_peer(struct bgp_speaker *sp, struct peer *p)
 	ctx->prefixes = calloc(n + 1, sizeof(*ctx->prefixes));
 	if (ctx->prefixes == NULL)
 		abort();
-	for (size_t i = 0; k < n && hmap_next(&p->pending, &i, &key, &val);) {
-		struct rib_ent *e = val;
-		size_t plen = store_prefix_pack(&e->prefix, pfx[k]);
-
-		ctx->prefixes[ctx->n++] = e->prefix;
-		if (e->attrs == NULL) {
-			wd[u.n_withdraws].data = pfx[k];
-			wd[u.n_withdraws].len = plen;
-			u.n_withdraws++;
-		} else {
-			Cend__V1__PathAdd *a = &adds[u.n_adds];
-
-			if (e->attrs != last) {
-				last = e->attrs;
-				if (attrs_msg_of(sp, p, e->attrs, &last_msg) !=
-				    0)
-					abort();
-				msgs[nmsgs++] = last_msg;
-			}
-			cend__v1__path_add__init(a);
-			a->prefix.data = pfx[k];
-			a->prefix.len = plen;
-			a->attrs = last_msg;
-			addp[u.n_adds++] = a;
-		}
-		k++;
+	for (size_t k = 0; k < n; k++) {
+		idx[k] = adj_pop(&p->rib);
+		ctx->prefixes[ctx->n++] = adj_ent(&p->rib, idx[k])->prefix;
 	}
-	u.attachment = p->att;
-	u.peer.data = peer;
-	u.peer.len = store_prefix_pack(&p->cfg.address, peer);
-	u.node = (uint32_t)node_config(sp->node)->id;
-	u.adds = addp;
-	u.withdraws = wd;
-	cmd.cmd_case = CEND__V1__COMMAND__CMD_PATHS;
-	cmd.paths = &u;
-	len = cend__v1__command__get_packed_size(&cmd);
-	buf = malloc(len ? len : 1);
-	if (buf == NULL)
-		abort();
-	cend__v1__command__pack(&cmd, buf);
-	/* the proposed prefixes leave the pending set */
-	for (size_t i = 0; i < ctx->n; i++)
-		rib_del(&sp->st, &p->pending, &ctx->prefixes[i]);
-	if (node_propose(sp->node, buf, len, propose_done, ctx) != 0) {
+	cmdenc_paths_begin(&enc, p->att, peer,
+			   store_prefix_pack(&p->cfg.address, peer),
+			   (uint32_t)node_config(sp->node)->id);
+	/* the adds (field 4) come before the withdrawals (field 5) */
+	for (size_t k = 0; k < n; k++) {
+		const struct adj_ent *e = adj_ent(&p->rib, idx[k]);
+
+		if (e->in == NULL)
+			continue;
+		if (e->in != last) {
+			free(abuf);
+			if (attrs_pack_of(sp, p, e->in, &abuf, &alen) != 0)
+				abort();
+			last = e->in;
+		}
+		cmdenc_paths_add(&enc, pfx, store_prefix_pack(&e->prefix, pfx),
+				 abuf, alen);
+	}
+	free(abuf);
+	for (size_t k = 0; k < n; k++) {
+		const struct adj_ent *e = adj_ent(&p->rib, idx[k]);
+
+		if (e->in == NULL)
+			cmdenc_paths_withdraw(
+				&enc, pfx, store_prefix_pack(&e->prefix, pfx));
+	}
+	/* the proposed prefixes leave the pending queue */
+	for (size_t k = 0; k < n; k++)
+		adj_release(&p->rib, idx[k]);
+	free(idx);
+	cmd = cmdenc_paths_end(&enc, &len);
+	if (cmd == NULL)
+		abort(); /* out of memory */
+	if (node_propose_decoded(sp->node, cmd, len, false, propose_done,
+				 ctx) != 0) {
 		/* no leader yet: keep them pending and retry soon */
 		propose_done(-CEN_ENOTLEADER, NULL, 0, ctx);
 	}
-	free(buf);
-	for (size_t i = 0; i < nmsgs; i++)
-		cend__v1__path_attrs__free_unpacked(msgs[i], NULL);
-	free(msgs);
-	free(adds);
-	free(addp);
-	free(wd);
-	free(pfx);
+	cmdenc_free(&enc);
 }
 
 static void
@@ -319,7 +248,7 @@ propose_flush(struct bgp_speaker *sp, struct peer *p)
 	uint8_t peer[18], buf[256];
 	size_t len;
 
-	rib_clear(&sp->st, &p->pending);
+	adj_clear_flag(&p->rib, ADJ_PENDING);
 	f.attachment = p->att;
 	f.peer.data = peer;
 	f.peer.len = store_prefix_pack(&p->cfg.address, peer);
@@ -431,14 +360,66 @@ struct adv {
 	const struct attrs *attrs; /* NULL: withdraw */
 };
 
-static int
-adv_cmp(const void *x, const void *y)
+/*
+ * Puts the n advertisements of v in groups of one attribute set (or
+ * withdrawal) and family, each group in the order of its members and the
+ * groups in the order of their first members, so that one UPDATE carries
+ * as many prefixes as fit.  Linear: the groups are found through a hash
+ * table on the sets' content hashes (compared by address).
+ */
+static void
+adv_group(struct adv *v, size_t n)
 {
-	const struct adv *a = x, *b = y;
+	struct grp {
+		const struct attrs *a;
+		uint8_t family;
+		size_t at; /* where its members go */
+	} *g = malloc((n + 1) * sizeof(*g));
+	size_t cap = 16, ng = 0;
+	uint32_t *slot, *gid = malloc((n + 1) * sizeof(*gid));
+	struct adv *tmp = malloc((n + 1) * sizeof(*tmp));
 
-	if (a->attrs != b->attrs)
-		return (uintptr_t)a->attrs < (uintptr_t)b->attrs ? -1 : 1;
-	return (int)a->prefix.family - (int)b->prefix.family;
+	while (cap < 2 * n)
+		cap <<= 1;
+	slot = calloc(cap, sizeof(*slot));
+	if (g == NULL || gid == NULL || tmp == NULL || slot == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = (v[i].attrs != NULL ? v[i].attrs->hash : 0) ^
+			     v[i].prefix.family;
+		size_t s;
+
+		h *= 0x9e3779b97f4a7c15ull;
+		for (s = (size_t)(h >> 32) & (cap - 1); slot[s] != 0;
+		     s = (s + 1) & (cap - 1)) {
+			const struct grp *x = &g[slot[s] - 1];
+
+			if (x->a == v[i].attrs &&
+			    x->family == v[i].prefix.family)
+				break;
+		}
+		if (slot[s] == 0) {
+			g[ng].a = v[i].attrs;
+			g[ng].family = v[i].prefix.family;
+			g[ng].at = 0;
+			slot[s] = (uint32_t)++ng;
+		}
+		gid[i] = slot[s] - 1;
+		g[gid[i]].at++;
+	}
+	for (size_t k = 0, at = 0; k < ng; k++) {
+		size_t cnt = g[k].at;
+
+		g[k].at = at;
+		at += cnt;
+	}
+	for (size_t i = 0; i < n; i++)
+		tmp[g[gid[i]].at++] = v[i];
+	memcpy(v, tmp, n * sizeof(*v));
+	free(tmp);
+	free(slot);
+	free(gid);
+	free(g);
 }
 
 static void
@@ -449,7 +430,7 @@ send_wbuf(struct peer *p, struct wbuf *w)
 	wbuf_reset(w);
 }
 
-/* Appends the UPDATEs for a sorted run of advertisements of one attribute
+/* Appends the UPDATEs for a run of advertisements of one attribute
  * set (or withdrawals) of one family to w, sending whenever w holds more
  * than 256 KiB (one write for many UPDATEs, not one each). */
 static void
@@ -483,62 +464,115 @@ send_run(struct peer *p, struct wbuf *w, const struct adv *v, size_t n)
 	free(pf);
 }
 
+/*
+ * What a peer is sent for the paths its attachment learns, by learned
+ * attribute set: the prefixes of one set (a few per UPDATE in a full
+ * table, thousands for a VPC's routes) are exported once.  Direct-mapped
+ * on the set's content hash; an entry holds its learned set (in the
+ * engine's store) so that its address cannot be reused while cached, and
+ * the exported set (in ours).  Lives for one advertise_dirty.
+ */
+#define EXPORT_CACHE 64
+
+struct export_cache {
+	struct {
+		const struct attrs *learned;
+		const struct attrs *out; /* NULL: not exported */
+		uint8_t family;
+	} e[EXPORT_CACHE];
+};
+
+/* export_attrs through the cache; takes over the caller's reference to
+ * learned, returns one to the result. */
+static const struct attrs *
+export_cached(struct bgp_speaker *sp, struct peer *p, struct export_cache *c,
+	      const struct attrs *learned, const struct prefix *pfx)
+{
+	struct attr_store *es = engine_attrs(node_engine(sp->node));
+	size_t k = (size_t)(learned->hash ^ pfx->family) & (EXPORT_CACHE - 1);
+
+	if (c->e[k].learned == learned && c->e[k].family == pfx->family) {
+		attr_unref(es, learned);
+	} else {
+		attr_unref(es, c->e[k].learned);
+		attr_unref(&sp->st, c->e[k].out);
+		c->e[k].learned = learned;
+		c->e[k].family = pfx->family;
+		c->e[k].out = export_attrs(sp, p, learned, pfx);
+	}
+	if (c->e[k].out != NULL)
+		attr_ref(c->e[k].out);
+	return c->e[k].out;
+}
+
+static void
+export_cache_fini(struct bgp_speaker *sp, struct export_cache *c)
+{
+	struct attr_store *es = engine_attrs(node_engine(sp->node));
+
+	for (size_t k = 0; k < EXPORT_CACHE; k++) {
+		attr_unref(es, c->e[k].learned);
+		attr_unref(&sp->st, c->e[k].out);
+	}
+}
+
 static void
 advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 {
 	struct engine *e = node_engine(sp->node);
+	struct export_cache *cache;
 	struct adv *v;
 	struct wbuf w;
-	size_t n = 0, cap = p->dirty.count;
-	const void *k;
-	void *val;
+	size_t n = 0, cap = p->ndirty;
 
 	if (cap == 0 || p->s == NULL ||
 	    bgp_session_state(p->s) != BGP_ST_ESTABLISHED)
 		return;
 	v = calloc(cap, sizeof(*v));
-	if (v == NULL)
+	cache = calloc(1, sizeof(*cache));
+	if (v == NULL || cache == NULL)
 		abort();
-	for (size_t i = 0; hmap_next(&p->dirty, &i, &k, &val);) {
-		struct rib_ent *d = val;
+	for (size_t d = 0; d < p->ndirty; d++) {
+		const struct prefix pfx = p->dirty[d];
 		const char *src = NULL;
 		const struct attrs *learned =
-			engine_view_route(e, p->att, &d->prefix, &src);
-		const struct attrs *out = NULL;
-		struct rib_ent *cur = hmap_get(
-			&p->adj_out, prefix_hash(&d->prefix), &d->prefix);
+			engine_view_route(e, p->att, &pfx, &src);
+		const struct attrs *out =
+			learned != NULL
+				? export_cached(sp, p, cache, learned, &pfx)
+				: NULL;
+		/* one probe: an entry is needed when there is something to
+		 * send */
+		uint32_t i = out != NULL ? adj_get(&p->rib, &pfx)
+					 : adj_find(&p->rib, &pfx);
 
-		if (learned != NULL) {
-			out = export_attrs(sp, p, learned, &d->prefix);
-			attr_unref(engine_attrs(e), learned);
-		}
-		if ((cur == NULL && out == NULL) ||
-		    (cur != NULL && cur->attrs == out)) {
-			if (out != NULL)
-				attr_unref(&sp->st, out);
+		/* unchanged (or touched twice: the first one sent it) */
+		if ((i != ADJ_NONE ? adj_ent(&p->rib, i)->out : NULL) == out) {
+			attr_unref(&sp->st, out);
+			if (i != ADJ_NONE)
+				adj_release(&p->rib, i);
 			continue;
 		}
-		if (out == NULL)
-			rib_del(&sp->st, &p->adj_out, &d->prefix);
-		else
-			rib_put(&sp->st, &p->adj_out, &d->prefix, out);
-		v[n].prefix = d->prefix;
-		v[n].attrs = out; /* adj_out holds a reference too */
-		if (out != NULL)
-			attr_unref(&sp->st, out);
+		adj_set_out(&p->rib, &sp->st, i, out);
+		v[n].prefix = pfx;
+		v[n].attrs = out; /* the Adj-RIB-Out holds a reference */
+		attr_unref(&sp->st, out);
+		adj_release(&p->rib, i);
 		n++;
 	}
-	rib_clear(&sp->st, &p->dirty);
-	qsort(v, n, sizeof(*v), adv_cmp);
+	dirty_clear(p);
+	export_cache_fini(sp, cache);
+	free(cache);
+	adv_group(v, n);
 	wbuf_init(&w);
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
+	for (size_t k = 0; k < n;) {
+		size_t j = k + 1;
 
-		while (j < n && v[j].attrs == v[i].attrs &&
-		       v[j].prefix.family == v[i].prefix.family)
+		while (j < n && v[j].attrs == v[k].attrs &&
+		       v[j].prefix.family == v[k].prefix.family)
 			j++;
-		send_run(p, &w, v + i, j - i);
-		i = j;
+		send_run(p, &w, v + k, j - k);
+		k = j;
 	}
 	send_wbuf(p, &w);
 	wbuf_free(&w);
@@ -548,10 +582,13 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 static void
 mark_dirty(struct peer *p, const struct prefix *pfx)
 {
-	uint64_t h = prefix_hash(pfx);
-
-	if (hmap_get(&p->dirty, h, pfx) == NULL)
-		rib_put(&p->sp->st, &p->dirty, pfx, NULL);
+	if (p->ndirty == p->dirty_cap) {
+		p->dirty_cap = p->dirty_cap ? p->dirty_cap * 2 : 1024;
+		p->dirty = realloc(p->dirty, p->dirty_cap * sizeof(*p->dirty));
+		if (p->dirty == NULL)
+			abort();
+	}
+	p->dirty[p->ndirty++] = *pfx;
 }
 
 static int
@@ -621,17 +658,13 @@ on_flushed(const char *attachment, const struct prefix *peer, uint8_t node,
 {
 	struct bgp_speaker *sp = arg;
 	struct peer *p = peer_by_addr(sp, attachment, peer);
-	const void *k;
-	void *v;
 
 	if (p == NULL || node == node_config(sp->node)->id ||
 	    bgp_session_state(p->s) != BGP_ST_ESTABLISHED)
 		return;
-	for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);) {
-		struct rib_ent *e = v;
-
-		rib_put(&sp->st, &p->pending, &e->prefix, e->attrs);
-	}
+	for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE; i++)
+		if (adj_ent(&p->rib, i)->in != NULL)
+			pend(p, i);
 }
 
 /* Leader: a node died; withdraw what its sessions announced. */
@@ -644,6 +677,10 @@ on_node_gone(uint64_t id, void *arg)
 	for (size_t i = 0; i < m->nattachments; i++) {
 		const struct model_attachment *a = &m->attachments[i];
 
+		/* another region's attachments: their paths were learned
+		 * there (node 0 here) */
+		if (strcmp(a->region, node_config(sp->node)->region) != 0)
+			continue;
 		for (uint8_t k = 0; k < a->npeers; k++) {
 			const struct model_peer *mp = &a->peers[k];
 			Cend__V1__Command cmd = CEND__V1__COMMAND__INIT;
@@ -704,24 +741,24 @@ flush_cb(uv_check_t *h)
 	for (size_t i = 0; i < sp->npeers; i++) {
 		struct peer *p = sp->peers[i];
 
-		if (p->pending.count == 0)
+		size_t queued = adj_queued(&p->rib);
+
+		if (queued == 0)
 			continue;
 		if (p->pending_since == 0)
 			p->pending_since = now;
-		if (p->pending.count < PROPOSE_MAX &&
+		if (queued < PROPOSE_MAX &&
 		    now - p->pending_since < LINGER_MS) {
 			waiting = true;
 			continue;
 		}
 		p->pending_since = 0;
-		while (p->pending.count > 0) {
-			size_t before = p->pending.count;
-
+		while ((queued = adj_queued(&p->rib)) > 0) {
 			propose_peer(sp, p);
-			if (p->pending.count >= before)
+			if (adj_queued(&p->rib) >= queued)
 				break; /* no leader: retried on the timer */
 		}
-		if (p->pending.count > 0) {
+		if (adj_queued(&p->rib) > 0) {
 			p->pending_since = now;
 			waiting = true;
 		}
@@ -745,7 +782,7 @@ resync_cb(const struct engine_route *r, void *arg)
 	    strcmp(r->source, p->att) == 0 &&
 	    prefix_equal(&r->peer, &p->cfg.address) &&
 	    r->node == node_config(p->sp->node)->id)
-		rib_put(&p->sp->st, &p->resync, &r->prefix, NULL);
+		adj_mark(&p->rib, adj_get(&p->rib, &r->prefix), ADJ_RESYNC);
 	return 0;
 }
 
@@ -761,26 +798,19 @@ resync_collect(struct peer *p)
 static void
 resync_eor(struct bgp_speaker *sp, struct peer *p, int aid)
 {
-	const void *k;
-	void *v;
-	struct prefix *gone = calloc(p->resync.count + 1, sizeof(*gone));
-	size_t n = 0;
+	if (p->rib.nresync == 0)
+		return;
+	for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE; i++) {
+		const struct adj_ent *e = adj_ent(&p->rib, i);
 
-	if (gone == NULL)
-		abort();
-	for (size_t i = 0; hmap_next(&p->resync, &i, &k, &v);) {
-		struct rib_ent *e = v;
-
-		if (aid < 0 || bgp_afi_of_family(e->prefix.family) == aid)
-			gone[n++] = e->prefix;
+		if (!(e->flags & ADJ_RESYNC) ||
+		    (aid >= 0 && bgp_afi_of_family(e->prefix.family) != aid))
+			continue;
+		adj_unmark(&p->rib, i, ADJ_RESYNC);
+		if (e->in == NULL)
+			pend(p, i);
+		adj_release(&p->rib, i);
 	}
-	for (size_t i = 0; i < n; i++) {
-		rib_del(&sp->st, &p->resync, &gone[i]);
-		if (hmap_get(&p->adj_in, prefix_hash(&gone[i]), &gone[i]) ==
-		    NULL)
-			rib_put(&sp->st, &p->pending, &gone[i], NULL);
-	}
-	free(gone);
 }
 
 /* This node restarted and the peer did not come back within the restart
@@ -794,9 +824,9 @@ resync_timer_cb(uv_timer_t *t)
 		return;
 	p->resyncing = false;
 	resync_collect(p);
-	if (p->resync.count > 0)
+	if (p->rib.nresync > 0)
 		propose_flush(p->sp, p);
-	rib_clear(&p->sp->st, &p->resync);
+	adj_clear_flag(&p->rib, ADJ_RESYNC);
 }
 
 static void
@@ -816,14 +846,13 @@ established(struct bgp_session *s, void *arg)
 	if (p->gr_waiting) {
 		/* graceful restart: what the peer does not send again before
 		 * its End-of-RIB is withdrawn then */
-		const void *k;
-		void *v;
-
 		uv_timer_stop(&p->timer);
-		for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);)
-			((struct rib_ent *)v)->stale = true;
+		for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE;
+		     i++)
+			if (adj_ent(&p->rib, i)->in != NULL)
+				adj_mark(&p->rib, i, ADJ_STALE);
 	}
-	rib_clear(&sp->st, &p->adj_out);
+	adj_clear_out(&p->rib, &sp->st);
 	engine_view_list(node_engine(sp->node), p->att, NULL, initial_cb, p);
 	advertise_dirty(sp, p);
 	send_eor(p);
@@ -835,28 +864,20 @@ established(struct bgp_session *s, void *arg)
 static void
 withdraw_stale(struct bgp_speaker *sp, struct peer *p, int aid)
 {
-	const void *k;
-	void *v;
-	struct prefix *gone = calloc(p->adj_in.count + 1, sizeof(*gone));
-	size_t n = 0, left = 0;
+	size_t left = 0;
 
-	if (gone == NULL)
-		abort();
-	for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);) {
-		struct rib_ent *e = v;
+	for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE; i++) {
+		const struct adj_ent *e = adj_ent(&p->rib, i);
 
-		if (!e->stale)
+		if (!(e->flags & ADJ_STALE))
 			continue;
-		if (aid < 0 || bgp_afi_of_family(e->prefix.family) == aid)
-			gone[n++] = e->prefix;
-		else
+		if (aid >= 0 && bgp_afi_of_family(e->prefix.family) != aid) {
 			left++;
+			continue;
+		}
+		adj_set_in(&p->rib, &sp->st, i, NULL);
+		pend(p, i);
 	}
-	for (size_t i = 0; i < n; i++) {
-		rib_del(&sp->st, &p->adj_in, &gone[i]);
-		rib_put(&sp->st, &p->pending, &gone[i], NULL);
-	}
-	free(gone);
 	if (left == 0)
 		p->gr_waiting = false;
 }
@@ -880,10 +901,18 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 	for (uint8_t i = 0; i < u->nwithdrawn; i++) {
 		bgp_afi_iter_init(&it, &u->withdrawn[i]);
 		while (bgp_afi_iter_next(&it, &pfx)) {
-			bool had = rib_del(&sp->st, &p->adj_in, &pfx);
+			uint32_t k = adj_find(&p->rib, &pfx);
+			const struct adj_ent *e;
 
-			if (rib_del(&sp->st, &p->resync, &pfx) || had)
-				rib_put(&sp->st, &p->pending, &pfx, NULL);
+			if (k == ADJ_NONE)
+				continue;
+			e = adj_ent(&p->rib, k);
+			if (e->in != NULL || (e->flags & ADJ_RESYNC)) {
+				adj_set_in(&p->rib, &sp->st, k, NULL);
+				adj_unmark(&p->rib, k, ADJ_RESYNC);
+				pend(p, k);
+			}
+			adj_release(&p->rib, k);
 		}
 	}
 	for (uint8_t i = 0; i < u->nreach; i++) {
@@ -904,26 +933,30 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 		}
 		bgp_afi_iter_init(&it, &u->reach[i].nlri);
 		while (bgp_afi_iter_next(&it, &pfx)) {
-			bool had = rib_del(&sp->st, &p->resync, &pfx);
+			uint32_t k = adj_get(&p->rib, &pfx);
+			const struct adj_ent *e = adj_ent(&p->rib, k);
+			bool had = e->in != NULL || (e->flags & ADJ_RESYNC);
 
+			adj_unmark(&p->rib, k, ADJ_RESYNC);
 			if (loop) {
 				/* our own AS in the path, or a reflection
 				 * loop: not usable (treat-as-withdraw) */
-				if (rib_del(&sp->st, &p->adj_in, &pfx) || had)
-					rib_put(&sp->st, &p->pending, &pfx,
-						NULL);
+				adj_set_in(&p->rib, &sp->st, k, NULL);
+				if (had)
+					pend(p, k);
+				adj_release(&p->rib, k);
 				continue;
 			}
-			rib_put(&sp->st, &p->adj_in, &pfx, a);
-			rib_put(&sp->st, &p->pending, &pfx, a);
+			adj_set_in(&p->rib, &sp->st, k, a);
+			pend(p, k);
 		}
 	}
-	if (p->cfg.route_quota > 0 && p->adj_in.count > p->cfg.route_quota) {
+	if (p->cfg.route_quota > 0 && p->rib.nin > p->cfg.route_quota) {
 		char why[160];
 
 		snprintf(why, sizeof(why),
 			 "maximum prefixes reached: %zu received, quota %u",
-			 p->adj_in.count, p->cfg.route_quota);
+			 p->rib.nin, p->cfg.route_quota);
 		p->maxpfx_down = true;
 		bgp_session_stop(p->s, BGP_CEASE_MAX_PREFIX, why);
 		snprintf(p->reason, sizeof(p->reason), "%s", why);
@@ -938,7 +971,7 @@ refresh(struct bgp_session *s, int aid, void *arg)
 	struct peer *p = arg;
 
 	/* send the whole Adj-RIB-Out again */
-	rib_clear(&p->sp->st, &p->adj_out);
+	adj_clear_out(&p->rib, &p->sp->st);
 	engine_view_list(node_engine(p->sp->node), p->att, NULL, initial_cb, p);
 	advertise_dirty(p->sp, p);
 	send_eor(p);
@@ -951,8 +984,8 @@ gr_timer_cb(uv_timer_t *t)
 
 	if (p->gr_waiting) {
 		p->gr_waiting = false;
-		rib_clear(&p->sp->st, &p->adj_in);
-		rib_clear(&p->sp->st, &p->resync);
+		adj_clear_in(&p->rib, &p->sp->st);
+		adj_clear_flag(&p->rib, ADJ_RESYNC);
 		propose_flush(p->sp, p);
 	}
 }
@@ -967,8 +1000,8 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 	if (!p->maxpfx_down)
 		snprintf(p->reason, sizeof(p->reason), "%s", why);
 	p->since = uv_now(sp->loop);
-	rib_clear(&sp->st, &p->adj_out);
-	rib_clear(&sp->st, &p->dirty);
+	adj_clear_out(&p->rib, &sp->st);
+	dirty_clear(p);
 	if (!was_up && !p->gr_waiting)
 		return;
 	if (was_up && pc->gr && pc->gr_time > 0 && pc->gr_aids != 0 &&
@@ -978,14 +1011,17 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 		 * families the peer's capability lists stay for its restart
 		 * time; the others go now (a capability without families,
 		 * "GR aware", keeps nothing) */
-		const void *k;
-		void *v;
-
-		for (size_t i = 0; hmap_next(&p->adj_in, &i, &k, &v);) {
-			struct rib_ent *e = v;
+		for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE;
+		     i++) {
+			const struct adj_ent *e = adj_ent(&p->rib, i);
 			int aid = bgp_afi_of_family(e->prefix.family);
 
-			e->stale = aid < 0 || !(pc->gr_aids & BGP_AID_BIT(aid));
+			if (e->in == NULL)
+				continue;
+			if (aid < 0 || !(pc->gr_aids & BGP_AID_BIT(aid)))
+				adj_mark(&p->rib, i, ADJ_STALE);
+			else
+				adj_unmark(&p->rib, i, ADJ_STALE);
 		}
 		withdraw_stale(sp, p, -1);
 		p->gr_waiting = true;
@@ -994,8 +1030,8 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 		return;
 	}
 	p->gr_waiting = false;
-	rib_clear(&sp->st, &p->adj_in);
-	rib_clear(&sp->st, &p->resync);
+	adj_clear_in(&p->rib, &sp->st);
+	adj_clear_flag(&p->rib, ADJ_RESYNC);
 	propose_flush(sp, p);
 }
 
@@ -1034,11 +1070,7 @@ peer_new(struct bgp_speaker *sp, const struct model_attachment *a,
 	p->local_as = sp->local_as;
 	p->ibgp = mp->asn == sp->local_as;
 	p->cluster_id = cluster_id;
-	hmap_init(&p->adj_in, pfx_eq);
-	hmap_init(&p->adj_out, pfx_eq);
-	hmap_init(&p->pending, pfx_eq);
-	hmap_init(&p->dirty, pfx_eq);
-	hmap_init(&p->resync, pfx_eq);
+	adj_init(&p->rib);
 	uv_timer_init(sp->loop, &p->timer);
 	p->timer.data = p;
 	memset(&cfg, 0, sizeof(cfg));
@@ -1084,18 +1116,10 @@ peer_free(struct bgp_speaker *sp, struct peer *p, bool flush)
 	if (flush)
 		bgp_session_stop(p->s, BGP_CEASE_PEER_DECONF, "peer removed");
 	bgp_session_free(p->s);
-	if (flush && p->adj_in.count > 0)
+	if (flush && p->rib.nin > 0)
 		propose_flush(sp, p);
-	rib_clear(&sp->st, &p->adj_in);
-	rib_clear(&sp->st, &p->adj_out);
-	rib_clear(&sp->st, &p->pending);
-	rib_clear(&sp->st, &p->dirty);
-	rib_clear(&sp->st, &p->resync);
-	hmap_fini(&p->adj_in);
-	hmap_fini(&p->adj_out);
-	hmap_fini(&p->pending);
-	hmap_fini(&p->dirty);
-	hmap_fini(&p->resync);
+	adj_fini(&p->rib, &sp->st);
+	free(p->dirty);
 	uv_close((uv_handle_t *)&p->timer, peer_timer_closed);
 }
 
@@ -1138,6 +1162,10 @@ reconcile_peers(struct bgp_speaker *sp)
 		const struct model_region *r = model_find_region(m, a->region);
 		uint32_t cid = r != NULL ? model_region_cluster_id(r) : 0;
 
+		/* the model holds every region of the CEN: each region's
+		 * cluster speaks to its own attachments' peers only */
+		if (strcmp(a->region, node_config(sp->node)->region) != 0)
+			continue;
 		for (uint8_t k = 0; k < a->npeers; k++) {
 			const struct model_peer *mp = &a->peers[k];
 			struct peer *p = peer_by_addr(sp, a->id, &mp->address);
@@ -1377,8 +1405,8 @@ bgp_speaker_peers(struct bgp_speaker *sp, struct bgp_peer_info *out, size_t max)
 		o->msgs_in = bgp_session_msgs_in(p->s);
 		o->msgs_out = bgp_session_msgs_out(p->s);
 		o->since_ms = now - p->since;
-		o->received = (uint32_t)p->adj_in.count;
-		o->advertised = (uint32_t)p->adj_out.count;
+		o->received = (uint32_t)p->rib.nin;
+		o->advertised = (uint32_t)p->rib.nout;
 		o->quota = p->cfg.route_quota;
 		o->admin_down = p->admin_down;
 		snprintf(o->reason, sizeof(o->reason), "%s",
@@ -1428,15 +1456,13 @@ bgp_speaker_adj(struct bgp_speaker *sp, const struct prefix *addr, bool in,
 		bgp_rib_cb cb, void *arg)
 {
 	struct peer *p = peer_by_addr(sp, NULL, addr);
-	const void *k;
-	void *v;
 
 	if (p == NULL)
 		return -CEN_ENOENT;
-	for (size_t i = 0;
-	     hmap_next(in ? &p->adj_in : &p->adj_out, &i, &k, &v);) {
-		struct rib_ent *e = v;
-		int rc = cb(&e->prefix, e->attrs, arg);
+	for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE; i++) {
+		const struct adj_ent *e = adj_ent(&p->rib, i);
+		const struct attrs *a = in ? e->in : e->out;
+		int rc = a != NULL ? cb(&e->prefix, a, arg) : 0;
 
 		if (rc != 0)
 			return rc;

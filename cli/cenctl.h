@@ -228,6 +228,16 @@ char *wire_aspath_fmt(const uint32_t *asns, size_t n, char *buf, size_t size);
 int cenctl_forwarder(struct cenctl *ctl, int argc, char **argv);
 int cenctl_fib_cmd(struct cenctl *ctl, int argc, char **argv);
 
+/* region.c: `region list` (the verb of the region noun that lists the
+ * exchange between regions, not the configuration), and apply -f with
+ * endpoints of several regions: returns -1 when the endpoints all serve
+ * one region (apply then goes on as for one cluster), else the exit
+ * code. */
+extern const char cenctl_region_list_usage[];
+int cenctl_region_list(struct cenctl *ctl, struct opts *o, const void *data);
+int cenctl_apply_regions(struct cenctl *ctl, const char *file, const char *yaml,
+			 bool dry_run);
+
 /* simulate.c */
 int cenctl_simulate(struct cenctl *ctl, int argc, char **argv);
 

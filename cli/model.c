@@ -2260,6 +2260,10 @@ cenctl_model(struct cenctl *ctl, const char *noun, int argc, char **argv)
 	verbs[1] = (struct opts_verb){ "update", u[1], update_fn };
 	verbs[2] = (struct opts_verb){ "delete", u[2], delete_fn };
 	verbs[3] = (struct opts_verb){ "list", u[3], list_fn };
+	/* the regions are listed with their exchange (cli/region.c) */
+	if (k->k == K_REGION)
+		verbs[3] = (struct opts_verb){ "list", cenctl_region_list_usage,
+					       cenctl_region_list };
 	verbs[4] = (struct opts_verb){ "show", u[4], show_fn };
 	return opts_dispatch(ctl, k->noun, verbs, NELEM(verbs), k, argc, argv);
 }

@@ -906,6 +906,11 @@ apply(struct cenctl *ctl, struct opts *o, const void *data)
 		free(text);
 		return cenctl_fail(&err);
 	}
+	/* endpoints of several regions: each region's cluster gets it */
+	if ((rc = cenctl_apply_regions(ctl, file, text, req.dry_run)) >= 0) {
+		free(text);
+		return rc;
+	}
 	req.yaml = text;
 	rc = cenctl_call(ctl, CENCTL_ADMIN("Apply"), &req.base,
 			 &cend__v1__apply_response__descriptor,
@@ -940,7 +945,11 @@ static const char apply_usage[] =
 	"examples/hybrid.yaml):\nobjects in FILE are created or updated, "
 	"objects not in it are deleted.\nApplying the same file twice "
 	"changes nothing.  --dry-run prints what would\nchange (a diff of "
-	"the configuration) and changes nothing.\n";
+	"the configuration) and changes nothing.\n\n"
+	"Every region's cluster holds the whole CEN: with --endpoints "
+	"naming nodes of\nseveral regions, FILE is applied to each region's "
+	"cluster (one result per\nregion, with -w json an array of them; a "
+	"region FILE names that no endpoint\nanswered for is an error).\n";
 
 int
 cenctl_apply(struct cenctl *ctl, int argc, char **argv)

@@ -15,33 +15,45 @@
 #include "consensus/apply.h"
 #include "core/model_yaml.h"
 
-/* The IDs of a model's attachments (for forgetting removed ones). */
+/* The IDs of a model's attachments, then of its regions (for forgetting
+ * removed ones); the regions start at *nregions_at. */
 static char **
-att_ids(const struct model *m, size_t *n)
+att_ids(const struct model *m, size_t *n, size_t *regions_at)
 {
-	char **v = calloc(m->nattachments + 1, sizeof(*v));
+	char **v = calloc(m->nattachments + m->nregions + 1, sizeof(*v));
 
 	*n = 0;
 	if (v == NULL)
 		return NULL;
 	for (size_t i = 0; i < m->nattachments; i++)
 		v[(*n)++] = strdup(m->attachments[i].id);
+	*regions_at = *n;
+	for (size_t i = 0; i < m->nregions; i++)
+		v[(*n)++] = strdup(m->regions[i].id);
 	return v;
 }
 
 /* Writes the applied model; the paths and health of attachments it no
  * longer has go from the store too, so that an attachment created later
- * under the same ID starts empty on every node, restarted or not. */
+ * under the same ID starts empty on every node, restarted or not; so does
+ * the state of a region it no longer has. */
 static int
 store_model(struct store_txn *t, struct engine *e, char **before,
-	    size_t nbefore, struct cen_err *err)
+	    size_t nbefore, size_t regions_at, struct cen_err *err)
 {
 	const struct model *m = engine_model(e);
 	int rc = store_put_model(t, m);
 
 	if (rc != 0)
 		return cen_errf(err, rc, "store: cannot write the model");
-	for (size_t i = 0; i < nbefore; i++) {
+	for (size_t i = regions_at; i < nbefore; i++) {
+		if (before[i] == NULL || model_find_region(m, before[i]))
+			continue;
+		if ((rc = store_put_region_state(t, before[i], true)) < 0)
+			return cen_errf(err, rc, "store: cannot forget %s",
+					before[i]);
+	}
+	for (size_t i = 0; i < regions_at; i++) {
 		if (before[i] == NULL || model_find_attachment(m, before[i]))
 			continue;
 		rc = store_del_paths_of(t, before[i], NULL);
@@ -358,7 +370,7 @@ apply_command(struct engine *e, struct store_txn *t, const Cend__V1__Command *c,
 {
 	struct model m;
 	char **before;
-	size_t nbefore;
+	size_t nbefore, regions_at = 0;
 	int rc;
 
 	cen_err_clear(err);
@@ -416,17 +428,29 @@ apply_command(struct engine *e, struct store_txn *t, const Cend__V1__Command *c,
 		if (hooks != NULL && hooks->member != NULL)
 			hooks->member(c->member, hooks->arg);
 		return 0;
+	case CEND__V1__COMMAND__CMD_REGION_STATE:
+		if (c->region_state->region == NULL ||
+		    c->region_state->region[0] == '\0')
+			return cen_errf(err, -CEN_EINVAL,
+					"region state: region missing");
+		rc = engine_set_region_reachable(e, c->region_state->region,
+						 c->region_state->reachable,
+						 err);
+		if (rc == 0)
+			rc = store_put_region_state(t, c->region_state->region,
+						    c->region_state->reachable);
+		return rc;
 	default:
 		return cen_errf(err, -CEN_EINVAL, "unknown command");
 	}
 	/* the model commands end here */
-	before = att_ids(engine_model(e), &nbefore);
+	before = att_ids(engine_model(e), &nbefore, &regions_at);
 	if (before == NULL)
 		rc = cen_errf(err, -CEN_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = engine_apply(e, &m, err);
 	if (rc == 0)
-		rc = store_model(t, e, before, nbefore, err);
+		rc = store_model(t, e, before, nbefore, regions_at, err);
 	ids_free(before, nbefore);
 	model_free(&m);
 	return rc;

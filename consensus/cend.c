@@ -3,7 +3,8 @@
  *
  *   cend --id N --region R --data-dir DIR --raft-addr HOST:PORT
  *        --api-addr HOST:PORT [--initial-cluster 1=H:P,2=H:P,...]
- *        [--join API-ADDR] [--log-level LEVEL]
+ *        [--join API-ADDR] [--region-peer REGION=H:P,...]
+ *        [--log-level LEVEL]
  *
  * Runs in the foreground, logs to stderr, exits cleanly on SIGTERM/SIGINT.
  */
@@ -21,6 +22,7 @@
 #include "consensus/api.h"
 #include "consensus/fibstream.h"
 #include "consensus/node.h"
+#include "consensus/regionx.h"
 #include "proto/admin.pb-c.h"
 
 static const char usage_text[] =
@@ -44,6 +46,15 @@ static const char usage_text[] =
 	"                         promote`)\n"
 	"  --node-grace-ms MS     the leader withdraws the BGP paths of a\n"
 	"                         node silent this long (default 120000)\n"
+	"  --region-peer REGION=HOST:PORT[,HOST:PORT...]\n"
+	"                         another region's cluster (API endpoints of\n"
+	"                         its nodes): the leader imports the paths\n"
+	"                         and health that region learns; repeatable,\n"
+	"                         one per other region of the CEN\n"
+	"  --region-grace-ms MS   a peer region whose stream is down this "
+	"long\n"
+	"                         is marked unreachable: its routes leave\n"
+	"                         this region's tables (default 30000)\n"
 	"  --election-ms MS       election timeout (default 1000)\n"
 	"  --heartbeat-ms MS      heartbeat interval (default 100)\n"
 	"  --snapshot-threshold N entries between snapshots (default 1024)\n"
@@ -55,6 +66,8 @@ static uv_loop_t loop;
 static struct node *node;
 static struct api *api;
 static struct fibstream *fibstream;
+static struct regionexp *regionexp;
+static struct regionx *regionx;
 static struct bgp_speaker *speaker;
 static uv_signal_t sigterm, sigint;
 static uv_timer_t handoff_timer;
@@ -142,6 +155,12 @@ shutdown_now(uv_timer_t *t)
 	if (fibstream != NULL)
 		fibstream_stop(fibstream); /* subscribers fail over now */
 	fibstream = NULL;
+	if (regionx != NULL)
+		regionx_stop(regionx);
+	regionx = NULL;
+	if (regionexp != NULL)
+		regionexp_stop(regionexp); /* other regions fail over now */
+	regionexp = NULL;
 	if (api != NULL)
 		api_stop(api);
 	api = NULL;
@@ -234,10 +253,14 @@ main(int argc, char **argv)
 		{ "snapshot-threshold", required_argument, NULL, 'S' },
 		{ "snapshot-trailing", required_argument, NULL, 'T' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "region-peer", required_argument, NULL, 'P' },
+		{ "region-grace-ms", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct node_config cfg;
+	static struct regionx_peer peers[REGIONX_PEERS_MAX];
+	struct regionx_config rxcfg = { .peers = peers };
 	const char *apis[8];
 	const char *bgp_addr = NULL;
 	size_t napis = 0;
@@ -323,6 +346,31 @@ main(int argc, char **argv)
 			else
 				cfg.snapshot_trailing = (unsigned)v;
 			break;
+		case 'P':
+			if (rxcfg.npeers == REGIONX_PEERS_MAX) {
+				fprintf(stderr,
+					"cend: at most %d --region-peer\n",
+					REGIONX_PEERS_MAX);
+				return 2;
+			}
+			if (regionx_parse_peer(optarg, &peers[rxcfg.npeers],
+					       &err) != 0) {
+				fprintf(stderr, "cend: --region-peer %s\n",
+					err.msg);
+				return 2;
+			}
+			rxcfg.npeers++;
+			break;
+		case 'G':
+			if (parse_u64(optarg, 1, 86400000, &v) != 0) {
+				fprintf(stderr,
+					"cend: --region-grace-ms %s: "
+					"expected 1..86400000\n",
+					optarg);
+				return 2;
+			}
+			rxcfg.grace_ms = (uint32_t)v;
+			break;
 		case 'l':
 			if (!strcmp(optarg, "error"))
 				log_level = 0;
@@ -357,6 +405,19 @@ main(int argc, char **argv)
 	}
 	if (cfg.api_addr[0] == '\0')
 		snprintf(cfg.api_addr, sizeof(cfg.api_addr), "%s", apis[0]);
+	for (size_t i = 0; i < rxcfg.npeers; i++) {
+		bool twice = false;
+
+		for (size_t k = 0; k < i; k++)
+			twice |= strcmp(peers[k].region, peers[i].region) == 0;
+		if (twice || strcmp(peers[i].region, cfg.region) == 0) {
+			fprintf(stderr, "cend: --region-peer %s: %s\n",
+				peers[i].region,
+				twice ? "given twice"
+				      : "the node's own region (--region)");
+			return 2;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&loop);
 	if (cfg.join[0] != '\0' && cfg.ninitial == 0) {
@@ -383,6 +444,28 @@ main(int argc, char **argv)
 			fprintf(stderr, "cend: no room for method %s\n",
 				m->name);
 			return 1;
+		}
+	}
+	/* the exchange between regions (Region/SubscribePaths served to
+	 * other regions; the imports from them; Admin/RegionList) */
+	rc = regionexp_new(&loop, node, NULL, &regionexp, &err);
+	if (rc == 0)
+		rc = regionx_new(&loop, node, &rxcfg, &regionx, &err);
+	if (rc != 0) {
+		fprintf(stderr, "cend: %s\n", err.msg);
+		return 1;
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct rpc_method *m =
+			k == 0 ? regionexp_methods(regionexp)
+			       : regionx_methods(regionx);
+
+		for (; m->name != NULL; m++) {
+			if (api_extend(m) != 0) {
+				fprintf(stderr, "cend: no room for method %s\n",
+					m->name);
+				return 1;
+			}
 		}
 	}
 	rc = api_start(&loop, node, apis, napis, &api, &err);

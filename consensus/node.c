@@ -342,6 +342,11 @@ describe(const Cend__V1__Command *c, int rc, char *buf, size_t size)
 			     (unsigned long long)c->member->id,
 			     c->member->api_addr);
 		break;
+	case CEND__V1__COMMAND__CMD_REGION_STATE:
+		w = snprintf(buf, size, "region %s %s", c->region_state->region,
+			     c->region_state->reachable ? "reachable"
+							: "unreachable");
+		break;
 	default:
 		w = snprintf(buf, size, "unknown command");
 	}
@@ -471,6 +476,10 @@ apply_entry(struct node *n, uint64_t index, const struct raft_buffer *buf)
 			describe(b->commands[i], rc, text, sizeof(text));
 			emit_event(n, index, "command", text);
 		}
+		for (struct node_listener *l = n->listeners; l != NULL;
+		     l = l->next)
+			if (l->command != NULL)
+				l->command(index, b->commands[i], rc, l->arg);
 		if (rc != 0)
 			res->r[i].msg =
 				strdup(err.msg[0] ? err.msg : cen_strerror(rc));

@@ -22,6 +22,7 @@
 
 #include "core/engine.h"
 #include "core/err.h"
+#include "proto/command.pb-c.h"
 
 #define NODE_MAX_MEMBERS 16
 #define NODE_ADDR_MAX	 64
@@ -103,6 +104,11 @@ struct node_listener {
 	/* leader only: node has not been heard from for the grace period
 	 * (its BGP paths should go), or is back */
 	void (*node_gone)(uint64_t node, void *arg);
+	/* every command of an applied entry, after it was applied, in order:
+	 * rc is 0, or why it changed nothing (or, for paths, not all it
+	 * said); c is valid during the call only */
+	void (*command)(uint64_t index, const Cend__V1__Command *c, int rc,
+			void *arg);
 	void *arg;
 };
 void node_listen(struct node *n, struct node_listener *l);

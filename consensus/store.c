@@ -1,7 +1,7 @@
 /*
  * store.c - the applied state of a cend node in LMDB (store.h, DESIGN.md
  * "consensus/"): one environment under DIR/state with the named databases
- * meta, model, paths and health, written in one write transaction per
+ * meta, model, paths, health and regions, written in one write transaction per
  * applied Raft entry together with that entry's index and term.
  *
  * Path keys put the attachment ID (with its NUL) and the peer first, so
@@ -36,20 +36,22 @@ enum {
 	DB_MODEL,
 	DB_PATHS,
 	DB_HEALTH,
+	DB_REGIONS,
 	DB_COUNT,
 };
 
 static const char *const db_names[DB_COUNT] = { "meta", "model", "paths",
-						"health" };
+						"health", "regions" };
 
 #define MAP_SIZE_DEFAULT ((size_t)64 << 30)
 
-#define KEY_INDEX  "applied_index"
-#define KEY_TERM   "applied_term"
-#define KEY_MODEL  "yaml"
-#define VAL_DOWN   "down"
-#define ATT_MAX	   (MODEL_ID_MAX - 1)
-#define ADDR_BYTES 16
+#define KEY_INDEX	"applied_index"
+#define KEY_TERM	"applied_term"
+#define KEY_MODEL	"yaml"
+#define VAL_DOWN	"down"
+#define VAL_UNREACHABLE "unreachable"
+#define ATT_MAX		(MODEL_ID_MAX - 1)
+#define ADDR_BYTES	16
 /* attachment, NUL, peer family + address, node, prefix family + len + addr */
 #define PEER_OFF(alen) ((alen) + 1)
 #define NODE_OFF(alen) ((alen) + 1 + 1 + ADDR_BYTES)
@@ -93,6 +95,7 @@ struct store {
 struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
+	MDB_cursor *paths; /* see paths_cursor */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -404,6 +407,28 @@ store_put_health(struct store_txn *t, const char *attachment, bool up)
 	return rc != 0 ? mdb_fail(t->st, NULL, rc, "writing health") : 0;
 }
 
+int
+store_put_region_state(struct store_txn *t, const char *region, bool reachable)
+{
+	MDB_val k, d = { strlen(VAL_UNREACHABLE), VAL_UNREACHABLE };
+	size_t len = region != NULL ? strlen(region) : 0;
+	int rc;
+
+	if (len == 0 || len > ATT_MAX)
+		return -CEN_EINVAL;
+	k.mv_size = len;
+	k.mv_data = (void *)region;
+	if (reachable) {
+		rc = mdb_del(t->txn, t->st->dbi[DB_REGIONS], &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	} else {
+		rc = mdb_put(t->txn, t->st->dbi[DB_REGIONS], &k, &d, 0);
+	}
+	return rc != 0 ? mdb_fail(t->st, NULL, rc, "writing a region's state")
+		       : 0;
+}
+
 /* ---- path keys ---------------------------------------------------------- */
 
 static bool
@@ -547,6 +572,20 @@ fail:
 static int attrs_encode(const struct attrs *a, uint8_t *scratch,
 			size_t scratch_size, uint8_t **out, size_t *len);
 
+/* The transaction's cursor on the paths, or NULL if it cannot be opened:
+ * a write or delete through it starts from the leaf page the last one left
+ * it on when the key is there (a table arrives in key order) instead of
+ * descending from the root each time.  LMDB closes it with the
+ * transaction. */
+static MDB_cursor *
+paths_cursor(struct store_txn *t)
+{
+	if (t->paths == NULL &&
+	    mdb_cursor_open(t->txn, t->st->dbi[DB_PATHS], &t->paths) != 0)
+		t->paths = NULL;
+	return t->paths;
+}
+
 /* The node set of the key range of key[0, head), computed if not cached;
  * NULL if it cannot be (then the caller searches as if every node could
  * have paths there). */
@@ -642,10 +681,14 @@ store_put_path_val(struct store_txn *t, const char *attachment,
 	h = heads_get(t, key, (size_t)head);
 	if (h != NULL && heads_only(h, node)) {
 		/* no other node has paths here: nothing to replace */
+		MDB_cursor *c = paths_cursor(t);
+
 		h->bits[node >> 6] |= (uint64_t)1 << (node & 63);
 		d.mv_size = vlen;
 		d.mv_data = (void *)val;
-		rc = mdb_put(t->txn, t->st->dbi[DB_PATHS], &k, &d, 0);
+		rc = c != NULL
+			     ? mdb_cursor_put(c, &k, &d, 0)
+			     : mdb_put(t->txn, t->st->dbi[DB_PATHS], &k, &d, 0);
 		return rc != 0 ? mdb_fail(t->st, NULL, rc, "writing a path")
 			       : 0;
 	}
@@ -677,13 +720,45 @@ store_del_path(struct store_txn *t, const char *attachment,
 	       const struct prefix *peer, const struct prefix *prefix)
 {
 	uint8_t key[KEY_MAX];
-	int klen, rc;
+	size_t head;
+	struct head_nodes *h;
+	int klen, rc, only = -1;
 
 	klen = key_path(key, attachment, peer, 0, prefix);
 	if (klen < 0)
 		return klen;
-	rc = del_other_nodes(t, key, (size_t)klen, NODE_OFF(strlen(attachment)),
-			     -1);
+	head = NODE_OFF(strlen(attachment));
+	h = heads_get(t, key, head);
+	for (int i = 0; h != NULL && i < 4; i++) {
+		if (h->bits[i] == 0)
+			continue;
+		if (only >= 0 || (h->bits[i] & (h->bits[i] - 1)) != 0) {
+			only = -1;
+			break;
+		}
+		only = i * 64 + __builtin_ctzll(h->bits[i]);
+	}
+	if (only >= 0) {
+		/* one node has paths here: its key is the only candidate
+		 * (a withdrawal of a full table goes this way, one lookup
+		 * each instead of a seek per node) */
+		MDB_val k = { (size_t)klen, key }, d;
+		MDB_cursor *c = paths_cursor(t);
+
+		key[head] = (uint8_t)only;
+		if (c == NULL) {
+			rc = mdb_del(t->txn, t->st->dbi[DB_PATHS], &k, NULL);
+		} else {
+			rc = mdb_cursor_get(c, &k, &d, MDB_SET);
+			if (rc == 0)
+				rc = mdb_cursor_del(c, 0);
+		}
+		if (rc == MDB_NOTFOUND)
+			return -CEN_ENOENT;
+		return rc != 0 ? mdb_fail(t->st, NULL, rc, "deleting a path")
+			       : 0;
+	}
+	rc = del_other_nodes(t, key, (size_t)klen, head, -1);
 	if (rc < 0)
 		return rc;
 	return rc == 0 ? -CEN_ENOENT : 0;
@@ -872,6 +947,35 @@ load_health(struct store *st, MDB_txn *txn, struct engine *e,
 }
 
 static int
+load_regions(struct store *st, MDB_txn *txn, struct engine *e,
+	     struct cen_err *err)
+{
+	MDB_cursor *c;
+	MDB_val k, d;
+	char id[ATT_MAX + 1];
+	int rc;
+
+	rc = mdb_cursor_open(txn, st->dbi[DB_REGIONS], &c);
+	if (rc != 0)
+		return mdb_fail(st, err, rc, "opening a cursor");
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size == 0 || k.mv_size > ATT_MAX ||
+		    memchr(k.mv_data, '\0', k.mv_size) != NULL)
+			continue;
+		memcpy(id, k.mv_data, k.mv_size);
+		id[k.mv_size] = '\0';
+		/* regions the model no longer has are skipped */
+		if (d.mv_size == strlen(VAL_UNREACHABLE) &&
+		    memcmp(d.mv_data, VAL_UNREACHABLE, d.mv_size) == 0)
+			engine_set_region_reachable(e, id, false, NULL);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0
+				  : mdb_fail(st, err, rc, "reading regions");
+}
+
+static int
 load_paths(struct store *st, MDB_txn *txn, struct engine *e,
 	   struct cen_err *err)
 {
@@ -939,6 +1043,8 @@ store_load(struct store *st, struct engine *e, struct cen_err *err)
 	rc = load_model(st, txn, e, err);
 	if (rc == 0)
 		rc = load_health(st, txn, e, err);
+	if (rc == 0)
+		rc = load_regions(st, txn, e, err);
 	if (rc == 0)
 		rc = load_paths(st, txn, e, err);
 	mdb_txn_abort(txn);

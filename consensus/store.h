@@ -12,6 +12,7 @@
  *           bytes), node (1 byte), prefix (family, len, 16 address bytes)
  *           -> value: a packed cend.v1.PathAttrs
  *   health  attachment ID -> "down" (absent: up)
+ *   regions region ID -> "unreachable" (absent: reachable; RegionState)
  *
  * The Raft log is the durable record, so the environment is opened with
  * MDB_NOMETASYNC (a crash can only roll the store back to an older index,
@@ -83,9 +84,13 @@ int store_del_paths_of(struct store_txn *t, const char *attachment,
 int store_del_paths_of_node(struct store_txn *t, const char *attachment,
 			    const struct prefix *peer, uint8_t node);
 int store_put_health(struct store_txn *t, const char *attachment, bool up);
+/* Another region marked unreachable, or reachable again (which deletes
+ * the key). */
+int store_put_region_state(struct store_txn *t, const char *region,
+			   bool reachable);
 
-/* Rebuilds an engine from the store: the model, health states, then every
- * path (in key order).  The engine must be empty.  Paths of attachments the
+/* Rebuilds an engine from the store: the model, health states, regions
+ * marked unreachable, then every path (in key order).  The engine must be empty.  Paths of attachments the
  * model no longer has are skipped. */
 int store_load(struct store *st, struct engine *e, struct cen_err *err);
 

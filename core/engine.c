@@ -1407,6 +1407,36 @@ engine_peer_flush_node(struct engine *e, const char *attachment,
 	return 0;
 }
 
+/* ---- regions ------------------------------------------------------- */
+
+int
+engine_set_region_reachable(struct engine *e, const char *region,
+			    bool reachable, struct cen_err *err)
+{
+	struct e_region *r = region != NULL ? region_by_id(e, region) : NULL;
+
+	if (r == NULL)
+		return cen_errf(err, -CEN_ENOENT, "region %s does not exist",
+				region != NULL ? region : "(none)");
+	if (r->unreachable == !reachable)
+		return 0;
+	e->gen++;
+	r->unreachable = !reachable;
+	/* every prefix of its system table exports again (or withdraws
+	 * what it exported): one bounded job, as for a route-map change */
+	if (e->nregions > 1 && r->system != E_NONE)
+		engine_job_add(e, r->system, JOB_OUT, E_NONE, NULL);
+	return 0;
+}
+
+bool
+engine_region_reachable(struct engine *e, const char *region)
+{
+	struct e_region *r = region != NULL ? region_by_id(e, region) : NULL;
+
+	return r == NULL || !r->unreachable;
+}
+
 /* ---- reads --------------------------------------------------------- */
 
 static const struct e_region *
@@ -1861,6 +1891,79 @@ engine_fib_lookup(struct engine *e, const char *attachment,
 	return NULL;
 }
 
+/* ---- an attachment's inputs ------------------------------------------ */
+
+struct att_paths_arg {
+	struct engine *e;
+	uint32_t att;
+	uint32_t peer; /* peer index; E_NONE: any */
+	engine_path_cb cb;
+	void *arg;
+	struct engine_path_in in;
+};
+
+static int
+att_paths_cb(const struct prefix *p, void *payload, void *arg)
+{
+	struct att_paths_arg *w = arg;
+	struct e_entry *en = payload;
+	int rc;
+
+	for (struct e_path *q = en->paths; q != NULL; q = q->next) {
+		if (q->src != w->att || q->type != MODEL_RT_BGP ||
+		    (q->flags & (P_REMOTE | P_TSTATIC)) ||
+		    (w->peer != E_NONE && PEER_IDX(q->peer) != w->peer))
+			continue;
+		w->in.peer = w->e->peers[PEER_IDX(q->peer)];
+		w->in.node = PEER_NODE(q->peer);
+		w->in.prefix = *p;
+		w->in.attrs = q->attrs;
+		if ((rc = w->cb(&w->in, w->arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+engine_att_paths(struct engine *e, const char *attachment,
+		 const struct prefix *peer, engine_path_cb cb, void *arg)
+{
+	struct e_att *a = att_by_id(e, attachment);
+	struct e_table *tabs[MODEL_LIST_MAX + 1];
+	struct att_paths_arg w = { .e = e, .cb = cb, .arg = arg };
+	int rc = 0;
+
+	if (a == NULL)
+		return -CEN_ENOENT;
+	w.att = a->idx;
+	w.peer = E_NONE;
+	if (peer != NULL && peer->family != PREFIX_AF_NONE) {
+		w.peer = (uint32_t)(uintptr_t)hmap_get(&e->peer_by_addr,
+						       prefix_hash(peer), peer);
+		if (w.peer == 0)
+			return 0; /* never learned anything from it */
+	}
+	w.in.attachment = a->id;
+	/* every table holding the attachment's paths holds all of them: the
+	 * first one will do */
+	if (att_tables(e, a, tabs) == 0)
+		return 0;
+	for (int f = 0; f < 2 && rc == 0; f++)
+		rc = trie_walk(&tabs[0]->trie[f], att_paths_cb, &w);
+	return rc;
+}
+
+int
+engine_health(struct engine *e, const char *attachment, bool *up)
+{
+	struct e_att *a = att_by_id(e, attachment);
+
+	if (a == NULL)
+		return -CEN_ENOENT;
+	*up = !a->health_down;
+	return 0;
+}
+
 /* ---- hash and dump ------------------------------------------------- */
 
 struct sink {
@@ -2099,6 +2202,21 @@ dump(struct engine *e, struct sink *s)
 		sink_printf(s, "cen %s overlapping=%d asn=%u\n",
 			    e->model.cen.id, e->model.cen.overlapping_routes,
 			    e->model.cen.asn);
+	/* by region ID, and only when marked: a state without it dumps as
+	 * it always did */
+	struct e_region **rv = calloc(e->nregions + 1, sizeof(*rv));
+	size_t nr = 0;
+
+	if (rv == NULL)
+		abort();
+	for (size_t i = 0; i < e->nregions; i++)
+		if (e->regions[i] != NULL && e->regions[i]->unreachable)
+			rv[nr++] = e->regions[i];
+	if (nr > 1)
+		qsort(rv, nr, sizeof(*rv), cmp_region_ptr);
+	for (size_t i = 0; i < nr; i++)
+		sink_printf(s, "region %s unreachable\n", rv[i]->id);
+	free(rv);
 	for (size_t i = 0; i < nt; i++) {
 		struct e_table *t = tv[i];
 
@@ -2145,6 +2263,22 @@ engine_hash(struct engine *e)
 		abort();
 	XXH3_64bits_reset(s.xx);
 	dump(e, &s);
+	h = XXH3_64bits_digest(s.xx);
+	XXH3_freeState(s.xx);
+	return h;
+}
+
+uint64_t
+engine_model_hash(struct engine *e)
+{
+	struct sink s = { 0 };
+	uint64_t h;
+
+	s.xx = XXH3_createState();
+	if (s.xx == NULL)
+		abort();
+	XXH3_64bits_reset(s.xx);
+	dump_config(e, &s);
 	h = XXH3_64bits_digest(s.xx);
 	XXH3_freeState(s.xx);
 	return h;

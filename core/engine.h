@@ -233,6 +233,33 @@ int engine_peer_flush_node(struct engine *e, const char *attachment,
 			   const struct prefix *peer, uint8_t node,
 			   struct cen_err *err);
 
+/* Regions (DESIGN.md "Regions").  A region marked unreachable (its cluster
+ * is gone, or the link to it) exports nothing into other regions' tables:
+ * neither its BGP paths nor its configuration's (VPC vSwitch CIDRs, static
+ * routes), so nothing elsewhere forwards towards it; its own tables are
+ * left as they are.  Marked reachable again, it exports everything as
+ * before (a job over its system table, engine_run).  Unknown region:
+ * -CEN_ENOENT. */
+int engine_set_region_reachable(struct engine *e, const char *region,
+				bool reachable, struct cen_err *err);
+/* True unless the region is marked unreachable (an unknown region is
+ * reachable). */
+bool engine_region_reachable(struct engine *e, const char *region);
+
+/* What an attachment has contributed, as it was received (for other
+ * regions' clusters, which replicate these inputs and not the decisions).
+ * engine_att_paths calls cb for every BGP path of the attachment (peer NULL
+ * or family NONE: of every peer), with its attributes before any policy,
+ * in prefix order; cb must not change the engine, and a non-zero return
+ * stops the walk and is returned.  -CEN_ENOENT for an unknown
+ * attachment. */
+typedef int (*engine_path_cb)(const struct engine_path_in *p, void *arg);
+int engine_att_paths(struct engine *e, const char *attachment,
+		     const struct prefix *peer, engine_path_cb cb, void *arg);
+/* The attachment's health as last set (engine_set_health); 0 or
+ * -CEN_ENOENT. */
+int engine_health(struct engine *e, const char *attachment, bool *up);
+
 /* Jobs: advances queued work by about `budget` paths; returns true while
  * work remains. */
 bool engine_run(struct engine *e, size_t budget);
@@ -273,6 +300,12 @@ const struct engine_nhg *engine_fib_lookup(struct engine *e,
  * and reason, FIB, views); equal states hash equal.  Call on a drained
  * engine. */
 uint64_t engine_hash(struct engine *e);
+/* A 64-bit hash over the configuration alone (the CEN, regions, tables,
+ * attachments, route maps, bandwidth packages), in a canonical form: two
+ * engines given the same model hash equal, whatever the order of its
+ * objects or their source lines.  Regions compare it to tell whether they
+ * run the same model. */
+uint64_t engine_model_hash(struct engine *e);
 /* Writes a canonical text dump of the state (what engine_hash covers) into a
  * malloc'd string; the caller frees it.  For tests and debugging. */
 char *engine_dump(struct engine *e);

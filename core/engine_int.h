@@ -117,8 +117,9 @@ struct e_table {
 struct e_region {
 	char id[MODEL_ID_MAX];
 	uint32_t idx;
-	uint32_t system; /* table index */
-	uint32_t hidden; /* table index */
+	uint32_t system;  /* table index */
+	uint32_t hidden;  /* table index */
+	bool unreachable; /* its paths are not exported (see export) */
 };
 
 struct e_att {

@@ -691,6 +691,10 @@ export_want(struct engine *e, struct e_table *t, const struct prefix *pfx,
 	struct e_entry *en = trie_find(&t->trie[FAM(pfx)], pfx);
 	uint32_t nw = 0;
 
+	/* an unreachable region exports nothing, whatever the source of its
+	 * paths: its VPCs must not attract traffic either */
+	if (e->regions[t->region]->unreachable)
+		return 0;
 	for (struct e_path *p = en != NULL ? en->paths : NULL; p != NULL;
 	     p = p->next) {
 		const struct attrs *out = NULL;
@@ -724,7 +728,9 @@ export_want(struct engine *e, struct e_table *t, const struct prefix *pfx,
 }
 
 /* Exports the active local paths of a system table's prefix to every other
- * region's system table (after RegionOut towards that region).
+ * region's system table (after RegionOut towards that region), unless the
+ * table's region is marked unreachable (engine_set_region_reachable): then
+ * what it exported before is withdrawn.
  *
  * Every change made here to another region's table can come back through
  * that region's export and change this prefix again (a remote path can win

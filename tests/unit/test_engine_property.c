@@ -8,14 +8,14 @@
  * replaced and withdrawn, peers flushed, health going up and down, route-map
  * entries, table static routes and attachments put and deleted, multi-region
  * ECMP toggled, overlapping routing turned on (every third seed starts in
- * legacy mode), and batches of several model changes in one engine_apply,
+ * legacy mode), regions marked unreachable and back, and batches of several model changes in one engine_apply,
  * with engine_run given small budgets in between so that jobs are often
  * mid-flight.  Every path add, delete and flush checks its return code
  * against what the test expects.  Every CHECK_EVERY operations, and at the
  * end, the engine is drained and compared with a fresh engine built from
  * the same final inputs (the final model in one engine_apply, then the
- * health states, then the paths the test tracks itself, in a canonical
- * order; at the end also in the reverse order):
+ * health states and unreachable regions, then the paths the test tracks
+ * itself, in a canonical order; at the end also in the reverse order):
  *   - engine_dump, engine_hash, engine_fib_walk, every route and view
  *     listing and the statistics (paths, prefixes, attribute sets, next-hop
  *     groups, overrides: a leak shows here) are identical;
@@ -690,17 +690,18 @@ enum {
 	OP_CEN,
 	OP_BATCH,
 	OP_RUN,
+	OP_REGION,
 	OP_COUNT_
 };
 
 static const char *const op_names[OP_COUNT_] = {
 	"path-add",   "path-del", "flush", "health", "route-map", "table-route",
-	"attachment", "table",	  "cen",   "batch",  "run",
+	"attachment", "table",	  "cen",   "batch",  "run",	  "region",
 };
 
 /* Out of 1000. */
 static const unsigned op_weights[OP_COUNT_] = {
-	300, 110, 25, 50, 130, 60, 100, 20, 5, 25, 175,
+	300, 110, 25, 50, 130, 60, 100, 20, 5, 25, 160, 15,
 };
 
 struct run {
@@ -716,6 +717,7 @@ struct run {
 	struct pspec flushed[MAXPATHS];
 	size_t nflushed;
 	bool down[NATT];
+	bool unreachable[NREG];
 	char log[LOGN][320];
 	unsigned long nlog;
 	unsigned long done[OP_COUNT_], refused[OP_COUNT_];
@@ -1284,6 +1286,23 @@ op_health(struct run *r, struct cen_err *err)
 			 want, err->msg);
 	if (rc == 0)
 		r->down[att] = !up;
+	return rc;
+}
+
+/* A region marked unreachable or reachable again. */
+static int
+op_region(struct run *r, struct cen_err *err)
+{
+	int reg = (int)rnd(r, NREG), rc;
+	bool reachable = chance(r, 60);
+
+	oplog(r, "region %s %s", reg_ids[reg],
+	      reachable ? "reachable" : "unreachable");
+	rc = engine_set_region_reachable(r->e, reg_ids[reg], reachable, err);
+	if (rc != 0)
+		fail_run(r, "engine_set_region_reachable returned %d (%s)", rc,
+			 err->msg);
+	r->unreachable[reg] = !reachable;
 	return rc;
 }
 
@@ -2023,6 +2042,15 @@ build_reference(struct run *r, struct shadow *sh, bool reverse)
 			fail_run(r, "reference engine_set_health %s: %s",
 				 adefs[i].id, err.msg);
 	}
+	for (int i = 0; i < NREG; i++) {
+		if (!r->unreachable[i])
+			continue;
+		rc = engine_set_region_reachable(f, reg_ids[i], false, &err);
+		if (rc != 0)
+			fail_run(r,
+				 "reference engine_set_region_reachable %s: %s",
+				 reg_ids[i], err.msg);
+	}
 	v = malloc((r->npaths + 1) * sizeof(*v));
 	assert_non_null(v);
 	memcpy(v, r->paths, r->npaths * sizeof(*v));
@@ -2131,7 +2159,7 @@ pick_op(struct run *r)
 
 static int (*const ops[OP_COUNT_])(struct run *, struct cen_err *) = {
 	op_path_add, op_path_del, op_flush, op_health, op_rmap, op_troute,
-	op_att,	     op_table,	  op_cen,   op_batch,  op_run,
+	op_att,	     op_table,	  op_cen,   op_batch,  op_run,	op_region,
 };
 
 static void

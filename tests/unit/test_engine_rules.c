@@ -3429,6 +3429,124 @@ test_inter_region_standby_by_region_out_preference(void **state)
 	expect_lookup(f, "vpc-hz", "172.16.0.1", "region:bj");
 }
 
+/* ---- regions marked unreachable (DESIGN.md "Regions") ---------------- */
+
+/* A region whose cluster is gone exports nothing: its BGP routes, its VPCs'
+ * vSwitch CIDRs and its VBRs' static routes leave every other region's
+ * tables, while its own tables, and what it learns from the others, stay.
+ * Marked reachable again, everything comes back once, and the state is the
+ * one it was before. */
+static void
+test_region_unreachable_withdraws_everything_it_exported(void **state)
+{
+	struct fx *f = *state;
+	const struct delta_rec *d;
+	uint64_t before;
+	struct rt x;
+	char *dump;
+
+	regions_export_world(f);
+	add_static(f, "vbr-hz", "192.168.0.0/16");
+	commit(f);
+	expect_lookup(f, "vpc-sh", "10.1.0.1", "region:hz");
+	expect_lookup(f, "vpc-sh", "172.16.0.1", "region:hz");
+	expect_lookup(f, "vpc-bj", "192.168.0.1", "region:hz");
+	before = engine_hash(f->e);
+
+	deltas_reset(f);
+	assert_int_equal(
+		engine_set_region_reachable(f->e, "hz", false, &f->err), 0);
+	engine_drain(f->e);
+	assert_false(engine_region_reachable(f->e, "hz"));
+	assert_true(engine_region_reachable(f->e, "sh"));
+	for (int i = 0; i < 2; i++) {
+		const char *t = i == 0 ? "rt-sh" : "rt-bj";
+
+		expect_no_route(f, t, "10.1.0.0/16", "vpc-hz");
+		expect_no_route(f, t, "10.4.0.0/16", "vpc-hz2");
+		expect_no_route(f, t, "172.16.0.0/16", "vbr-hz");
+		expect_no_route(f, t, "192.168.0.0/16", "vbr-hz");
+	}
+	expect_lookup(f, "vpc-sh", "10.1.0.1", "miss");
+	expect_lookup(f, "vpc-sh", "172.16.0.1", "miss");
+	expect_lookup(f, "vpc-bj", "192.168.0.1", "miss");
+	d = last_delta(f, "rt-sh", NULL, "10.1.0.0/16");
+	assert_non_null(d);
+	assert_true(d->withdrawn);
+	/* its own tables are untouched, and it still learns the others' */
+	expect_route(f, "rt-hz", "172.16.0.0/16", "vbr-hz", "Active", "");
+	expect_lookup(f, "vpc-hz2", "10.1.0.1", "vpc-hz");
+	expect_lookup(f, "vpc-hz", "10.2.0.1", "region:sh");
+	expect_lookup(f, "vpc-sh", "10.3.0.1", "region:bj");
+	/* the mark is part of the state */
+	assert_true(engine_hash(f->e) != before);
+	dump = engine_dump(f->e);
+	assert_non_null(strstr(dump, "region hz unreachable"));
+	free(dump);
+
+	/* marking it again changes nothing and queues nothing */
+	deltas_reset(f);
+	assert_int_equal(
+		engine_set_region_reachable(f->e, "hz", false, &f->err), 0);
+	assert_int_equal(engine_pending(f->e), 0);
+	assert_int_equal(f->nd, f->mark);
+
+	assert_int_equal(engine_set_region_reachable(f->e, "hz", true, &f->err),
+			 0);
+	engine_drain(f->e);
+	assert_true(engine_region_reachable(f->e, "hz"));
+	x = route(f, "rt-sh", "10.1.0.0/16", "vpc-hz");
+	assert_int_equal(x.count, 1);
+	expect_route(f, "rt-sh", "10.1.0.0/16", "vpc-hz", "Active", "");
+	assert_int_equal(route(f, "rt-bj", "172.16.0.0/16", "vbr-hz").count, 1);
+	expect_lookup(f, "vpc-sh", "172.16.0.1", "region:hz");
+	expect_lookup(f, "vpc-bj", "192.168.0.1", "region:hz");
+	assert_true(engine_hash(f->e) == before);
+
+	assert_int_equal(
+		engine_set_region_reachable(f->e, "nowhere", false, &f->err),
+		-CEN_ENOENT);
+	assert_true(engine_region_reachable(f->e, "nowhere"));
+}
+
+/* While a region is unreachable its own changes stay inside it (paths
+ * added and withdrawn, a new VPC), a region created meanwhile learns
+ * nothing from it; once it is back every region gets its state as it is
+ * then. */
+static void
+test_region_unreachable_holds_its_changes_until_it_is_back(void **state)
+{
+	struct fx *f = *state;
+
+	regions_export_world(f);
+	assert_int_equal(
+		engine_set_region_reachable(f->e, "hz", false, &f->err), 0);
+	engine_drain(f->e);
+
+	bgp(f, "vbr-hz", "172.17.0.0/16", "65001", NULL);
+	withdraw(f, "vbr-hz", "172.16.0.0/16");
+	add_vpc(f, "vpc-hz3", "hz", "10.6.0.0/16");
+	add_region(f, "gz");
+	add_vpc(f, "vpc-gz", "gz", "10.5.0.0/16");
+	commit(f);
+	expect_route(f, "rt-hz", "172.17.0.0/16", "vbr-hz", "Active", "");
+	expect_lookup(f, "vpc-hz", "10.6.0.1", "vpc-hz3");
+	expect_no_route(f, "rt-sh", "172.17.0.0/16", "vbr-hz");
+	expect_no_route(f, "rt-sh", "10.6.0.0/16", "vpc-hz3");
+	expect_lookup(f, "vpc-gz", "10.1.0.1", "miss");
+	expect_lookup(f, "vpc-gz", "10.2.0.1", "region:sh");
+	expect_lookup(f, "vpc-hz", "10.5.0.1", "region:gz");
+
+	assert_int_equal(engine_set_region_reachable(f->e, "hz", true, &f->err),
+			 0);
+	engine_drain(f->e);
+	expect_lookup(f, "vpc-sh", "172.17.0.1", "region:hz");
+	expect_lookup(f, "vpc-sh", "172.16.0.1", "miss");
+	expect_lookup(f, "vpc-bj", "10.6.0.1", "region:hz");
+	expect_lookup(f, "vpc-gz", "10.1.0.1", "region:hz");
+	assert_int_equal(route(f, "rt-gz", "172.17.0.0/16", "vbr-hz").count, 1);
+}
+
 /* ---- per-attachment views --------------------------------------------- */
 
 static void
@@ -3909,6 +4027,8 @@ main(void)
 		T(test_inter_region_vpc_learns_routes_via_region_next_hop),
 		T(test_inter_region_region_out_towards_region),
 		T(test_inter_region_standby_by_region_out_preference),
+		T(test_region_unreachable_withdraws_everything_it_exported),
+		T(test_region_unreachable_holds_its_changes_until_it_is_back),
 		T(test_view_region_out_deny_per_attachment),
 		T(test_hash_same_commands_same_hash),
 		T(test_hash_independent_of_path_insertion_order),

@@ -258,7 +258,8 @@ enum {
 	DB_META,
 	DB_MODEL,
 	DB_PATHS,
-	DB_HEALTH
+	DB_HEALTH,
+	DB_REGIONS
 };
 
 /* Loads st into a fresh engine; returns it (caller frees). */
@@ -550,6 +551,73 @@ test_store_health_down_is_kept_and_up_removes_it(void **state)
 	engine_free(e);
 
 	attr_unref(engine_attrs(direct), in.attrs);
+	engine_free(direct);
+	model_free(&m);
+	store_close(st);
+	dir_remove(&d);
+}
+
+/* A region marked unreachable (RegionState) is kept, through a load and a
+ * snapshot restored elsewhere; marked reachable, its key goes. */
+static void
+test_store_region_unreachable_is_kept_and_reachable_removes_it(void **state)
+{
+	struct engine *direct, *e;
+	struct cen_err err = { 0 };
+	struct store_txn *t;
+	struct store *st, *st2;
+	struct model m;
+	struct dir d, d2;
+	uint8_t *img;
+	size_t len;
+
+	load_topology(&m);
+	direct = engine_new();
+	assert_int_equal(engine_apply(direct, &m, &err), 0);
+	assert_int_equal(engine_set_region_reachable(direct, "sh", false, &err),
+			 0);
+	engine_drain(direct);
+
+	dir_make(&d);
+	st = open_store(&d);
+	assert_int_equal(store_txn_begin(st, &t), 0);
+	assert_int_equal(store_put_model(t, &m), 0);
+	assert_int_equal(store_put_region_state(t, "sh", false), 0);
+	assert_int_equal(store_put_region_state(t, "hz", true), 0);
+	assert_int_equal(store_put_region_state(t, "", false), -CEN_EINVAL);
+	assert_int_equal(store_txn_commit(t, 1, 1), 0);
+	assert_int_equal(count_records(st, DB_REGIONS), 1);
+	e = load_engine(st);
+	assert_false(engine_region_reachable(e, "sh"));
+	assert_true(engine_region_reachable(e, "hz"));
+	assert_true(engine_hash(e) == engine_hash(direct));
+	engine_free(e);
+
+	/* a snapshot carries it */
+	dir_make(&d2);
+	st2 = open_store(&d2);
+	assert_int_equal(store_snapshot(st, &img, &len), 0);
+	assert_int_equal(store_restore(st2, img, len, &err), 0);
+	free(img);
+	e = load_engine(st2);
+	assert_false(engine_region_reachable(e, "sh"));
+	engine_free(e);
+	store_close(st2);
+	dir_remove(&d2);
+
+	/* reachable again: the key goes */
+	assert_int_equal(store_txn_begin(st, &t), 0);
+	assert_int_equal(store_put_region_state(t, "sh", true), 0);
+	assert_int_equal(store_txn_commit(t, 2, 1), 0);
+	assert_int_equal(count_records(st, DB_REGIONS), 0);
+	e = load_engine(st);
+	assert_true(engine_region_reachable(e, "sh"));
+	assert_int_equal(engine_set_region_reachable(direct, "sh", true, &err),
+			 0);
+	engine_drain(direct);
+	assert_true(engine_hash(e) == engine_hash(direct));
+	engine_free(e);
+
 	engine_free(direct);
 	model_free(&m);
 	store_close(st);
@@ -1124,6 +1192,8 @@ main(void)
 		cmocka_unit_test(
 			test_store_del_paths_of_spares_attachment_with_longer_id),
 		cmocka_unit_test(test_store_model_round_trips_through_load),
+		cmocka_unit_test(
+			test_store_region_unreachable_is_kept_and_reachable_removes_it),
 		cmocka_unit_test(
 			test_store_health_down_is_kept_and_up_removes_it),
 		cmocka_unit_test(

@@ -8,7 +8,7 @@
 CEND=$CEND_BUILD_DIR/cend
 CENCTL=$CEND_BUILD_DIR/cenctl
 T_WORK=$(mktemp -d /tmp/cendtest.XXXXXX)
-declare -A T_PID T_RAFT T_API
+declare -A T_PID T_RAFT T_API T_REGION # T_REGION[ID]: default cn-hangzhou
 T_NET=${T_NET:-$((RANDOM % 200 + 20))} # 127.0.T_NET.x for this test run
 
 t_cleanup()
@@ -77,7 +77,8 @@ t_node_start()
 {
 	local id=$1
 	shift
-	"$CEND" --id "$id" --region cn-hangzhou --data-dir "$T_WORK/node$id" \
+	"$CEND" --id "$id" --region "${T_REGION[$id]:-cn-hangzhou}" \
+		--data-dir "$T_WORK/node$id" \
 		--raft-addr "${T_RAFT[$id]}" --api-addr "${T_API[$id]}" \
 		--election-ms "${T_ELECTION_MS:-1000}" "$@" \
 		>>"$T_WORK/node$id.log" 2>&1 &

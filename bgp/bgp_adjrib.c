@@ -1,0 +1,365 @@
+/*
+ * bgp_adjrib.c - a BGP peer's per-prefix state (bgp_adjrib.h).
+ *
+ * Entries live in one array that doubles as it fills (the pages past the
+ * last entry used are never touched, so they cost no memory); freed
+ * indices go on a stack and are used again first.  The index is an array
+ * of (hash, index + 1) slots, power-of-two sized, probed linearly and kept
+ * at most 3/4 full; a deleted slot pulls the later slots of its run back
+ * (Knuth's algorithm R), so there are no tombstones.  The hash is of the
+ * prefix's bytes only, never of an address, and nothing iterates the
+ * slots: the order of everything the table hands out is the order of the
+ * entries and of the queue.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bgp/bgp_adjrib.h"
+
+#define SLOTS_MIN 16
+#define ENTS_MIN  16
+
+static void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	void *q = realloc(p, (n ? n : 1) * size);
+
+	if (q == NULL)
+		abort();
+	return q;
+}
+
+static uint32_t
+pfx_hash(const struct prefix *p)
+{
+	uint64_t a, b, h;
+
+	/* the address bytes past the family are zero */
+	memcpy(&a, p->addr.bytes, 8);
+	memcpy(&b, p->addr.bytes + 8, 8);
+	h = a * 0x9e3779b97f4a7c15ull;
+	h ^= (b ^ ((uint64_t)p->len << 8 | p->family)) * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+static bool
+pfx_same(const struct prefix *a, const struct prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr)) == 0;
+}
+
+void
+adj_init(struct adj_rib *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+ents_free(struct adj_rib *r)
+{
+	free(r->ents);
+	r->ents = NULL;
+	r->nents = r->cap = 0;
+}
+
+static void
+queue_free(struct adj_queue *q)
+{
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}
+
+void
+adj_fini(struct adj_rib *r, struct attr_store *st)
+{
+	for (size_t i = 0; i < r->nents; i++) {
+		struct adj_ent *e = adj_ent(r, (uint32_t)i);
+
+		if (e->prefix.family == PREFIX_AF_NONE)
+			continue;
+		attr_unref(st, e->in);
+		attr_unref(st, e->out);
+	}
+	ents_free(r);
+	free(r->free);
+	free(r->slots);
+	queue_free(&r->pending);
+	adj_init(r);
+}
+
+/* The slot holding entry index + 1 == idx1 (or the prefix p when idx1 is
+ * 0), or the empty slot that ends its run. */
+static size_t
+slot_find(const struct adj_rib *r, uint32_t hash, const struct prefix *p,
+	  uint32_t idx1)
+{
+	size_t mask = r->nslots - 1, s = hash & mask;
+
+	for (;; s = (s + 1) & mask) {
+		const struct adj_slot *sl = &r->slots[s];
+
+		if (sl->idx1 == 0)
+			return s;
+		if (sl->hash != hash)
+			continue;
+		if (idx1 != 0 ? sl->idx1 == idx1
+			      : pfx_same(&adj_ent(r, sl->idx1 - 1)->prefix, p))
+			return s;
+	}
+}
+
+uint32_t
+adj_find(const struct adj_rib *r, const struct prefix *p)
+{
+	size_t s;
+
+	if (r->live == 0)
+		return ADJ_NONE;
+	s = slot_find(r, pfx_hash(p), p, 0);
+	return r->slots[s].idx1 != 0 ? r->slots[s].idx1 - 1 : ADJ_NONE;
+}
+
+static void
+slots_grow(struct adj_rib *r)
+{
+	size_t n = r->nslots ? r->nslots * 2 : SLOTS_MIN, mask = n - 1;
+	struct adj_slot *v = calloc(n, sizeof(*v));
+
+	if (v == NULL)
+		abort();
+	for (size_t i = 0; i < r->nslots; i++) {
+		size_t s;
+
+		if (r->slots[i].idx1 == 0)
+			continue;
+		for (s = r->slots[i].hash & mask; v[s].idx1 != 0;
+		     s = (s + 1) & mask)
+			;
+		v[s] = r->slots[i];
+	}
+	free(r->slots);
+	r->slots = v;
+	r->nslots = n;
+}
+
+uint32_t
+adj_get(struct adj_rib *r, const struct prefix *p)
+{
+	uint32_t hash = pfx_hash(p), i;
+	struct adj_ent *e;
+	size_t s;
+
+	if (r->live > 0) {
+		s = slot_find(r, hash, p, 0);
+		if (r->slots[s].idx1 != 0)
+			return r->slots[s].idx1 - 1;
+	}
+	if ((r->live + 1) * 4 > r->nslots * 3)
+		slots_grow(r);
+	if (r->nfree > 0) {
+		i = r->free[--r->nfree];
+	} else {
+		if (r->nents == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : ENTS_MIN;
+			if (r->cap >= ADJ_NONE)
+				abort();
+			r->ents = xrealloc(r->ents, r->cap, sizeof(*r->ents));
+		}
+		i = (uint32_t)r->nents++;
+	}
+	e = adj_ent(r, i);
+	memset(e, 0, sizeof(*e));
+	e->prefix.family = p->family;
+	e->prefix.len = p->len;
+	e->prefix.addr = p->addr;
+	s = slot_find(r, hash, p, 0);
+	r->slots[s].hash = hash;
+	r->slots[s].idx1 = i + 1;
+	r->live++;
+	return i;
+}
+
+void
+adj_release(struct adj_rib *r, uint32_t i)
+{
+	struct adj_ent *e = adj_ent(r, i);
+	size_t mask = r->nslots - 1, s, j;
+
+	if (e->in != NULL || e->out != NULL || e->flags != 0 ||
+	    e->prefix.family == PREFIX_AF_NONE)
+		return;
+	s = slot_find(r, pfx_hash(&e->prefix), &e->prefix, i + 1);
+	/* pull back every later slot of the run that may move to s */
+	for (j = (s + 1) & mask; r->slots[j].idx1 != 0; j = (j + 1) & mask) {
+		size_t home = r->slots[j].hash & mask;
+
+		if (((j - home) & mask) >= ((j - s) & mask)) {
+			r->slots[s] = r->slots[j];
+			s = j;
+		}
+	}
+	r->slots[s].idx1 = 0;
+	e->prefix.family = PREFIX_AF_NONE;
+	if (--r->live == 0) {
+		/* a table that empties (a peer withdrew everything) gives
+		 * its memory back; nothing is queued when nothing lives */
+		ents_free(r);
+		free(r->free);
+		free(r->slots);
+		r->free = NULL;
+		r->slots = NULL;
+		r->nfree = r->free_cap = r->nslots = 0;
+		return;
+	}
+	if (r->nfree == r->free_cap) {
+		r->free_cap = r->free_cap ? r->free_cap * 2 : ENTS_MIN;
+		r->free = xrealloc(r->free, r->free_cap, sizeof(*r->free));
+	}
+	r->free[r->nfree++] = i;
+}
+
+void
+adj_set_in(struct adj_rib *r, struct attr_store *st, uint32_t i,
+	   const struct attrs *a)
+{
+	struct adj_ent *e = adj_ent(r, i);
+
+	e->flags &= (uint8_t)~ADJ_STALE;
+	if (e->in == a)
+		return;
+	r->nin += (a != NULL) - (e->in != NULL);
+	if (a != NULL)
+		attr_ref(a);
+	attr_unref(st, e->in);
+	e->in = a;
+}
+
+void
+adj_set_out(struct adj_rib *r, struct attr_store *st, uint32_t i,
+	    const struct attrs *a)
+{
+	struct adj_ent *e = adj_ent(r, i);
+
+	if (e->out == a)
+		return;
+	r->nout += (a != NULL) - (e->out != NULL);
+	if (a != NULL)
+		attr_ref(a);
+	attr_unref(st, e->out);
+	e->out = a;
+}
+
+void
+adj_mark(struct adj_rib *r, uint32_t i, uint8_t flag)
+{
+	struct adj_ent *e = adj_ent(r, i);
+	struct adj_queue *q = &r->pending;
+
+	if (e->flags & flag)
+		return;
+	e->flags |= flag;
+	if (flag == ADJ_RESYNC)
+		r->nresync++;
+	if (flag != ADJ_PENDING)
+		return;
+	if (q->n == q->cap) {
+		if (q->head > 0 && q->head >= q->n / 2) {
+			/* reuse the taken front before growing */
+			memmove(q->v, q->v + q->head,
+				(q->n - q->head) * sizeof(*q->v));
+			q->n -= q->head;
+			q->head = 0;
+		} else {
+			q->cap = q->cap ? q->cap * 2 : ENTS_MIN;
+			q->v = xrealloc(q->v, q->cap, sizeof(*q->v));
+		}
+	}
+	q->v[q->n++] = i;
+}
+
+void
+adj_unmark(struct adj_rib *r, uint32_t i, uint8_t flag)
+{
+	struct adj_ent *e = adj_ent(r, i);
+
+	if (!(e->flags & flag))
+		return;
+	e->flags &= (uint8_t)~flag;
+	if (flag == ADJ_RESYNC)
+		r->nresync--;
+}
+
+uint32_t
+adj_pop(struct adj_rib *r)
+{
+	struct adj_queue *q = &r->pending;
+	uint32_t i;
+
+	if (q->head == q->n)
+		return ADJ_NONE;
+	i = q->v[q->head++];
+	if (q->head == q->n) {
+		q->head = q->n = 0;
+		if (q->cap > 4096) {
+			/* a full table went through: give the memory back */
+			free(q->v);
+			q->v = NULL;
+			q->cap = 0;
+		}
+	}
+	adj_ent(r, i)->flags &= (uint8_t)~ADJ_PENDING;
+	return i;
+}
+
+size_t
+adj_queued(const struct adj_rib *r)
+{
+	return r->pending.n - r->pending.head;
+}
+
+uint32_t
+adj_next(const struct adj_rib *r, uint32_t from)
+{
+	for (size_t i = from; i < r->nents; i++)
+		if (adj_ent(r, (uint32_t)i)->prefix.family != PREFIX_AF_NONE)
+			return (uint32_t)i;
+	return ADJ_NONE;
+}
+
+void
+adj_clear_in(struct adj_rib *r, struct attr_store *st)
+{
+	for (uint32_t i = 0; (i = adj_next(r, i)) != ADJ_NONE; i++) {
+		adj_set_in(r, st, i, NULL);
+		adj_release(r, i);
+	}
+}
+
+void
+adj_clear_out(struct adj_rib *r, struct attr_store *st)
+{
+	for (uint32_t i = 0; (i = adj_next(r, i)) != ADJ_NONE; i++) {
+		adj_set_out(r, st, i, NULL);
+		adj_release(r, i);
+	}
+}
+
+void
+adj_clear_flag(struct adj_rib *r, uint8_t flag)
+{
+	uint32_t i;
+
+	if (flag == ADJ_PENDING) {
+		while ((i = adj_pop(r)) != ADJ_NONE)
+			adj_release(r, i);
+		return;
+	}
+	for (i = 0; (i = adj_next(r, i)) != ADJ_NONE; i++) {
+		adj_unmark(r, i, flag);
+		adj_release(r, i);
+	}
+}

@@ -1,0 +1,166 @@
+/*
+ * cmdenc.c - the write path's route updates, encoded directly (cmdenc.h).
+ *
+ * The PathUpdate is written into a buffer that keeps CMDENC_HEAD bytes
+ * free in front; cmdenc_paths_end puts the Command's own field header (its
+ * tag and the PathUpdate's length, known only then) right before the
+ * PathUpdate, so nothing is copied.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/cmdenc.h"
+
+#define CMDENC_HEAD 16 /* a tag and a varint length fit */
+
+/* Field keys (field << 3 | wire type) of command.proto. */
+#define K_COMMAND_PATHS 0x22 /* Command.paths: 4, length-delimited */
+#define K_PU_ATTACHMENT 0x0a /* PathUpdate.attachment: 1 */
+#define K_PU_PEER	0x12 /* PathUpdate.peer: 2 */
+#define K_PU_NODE	0x18 /* PathUpdate.node: 3, varint */
+#define K_PU_ADDS	0x22 /* PathUpdate.adds: 4 */
+#define K_PU_WITHDRAWS	0x2a /* PathUpdate.withdraws: 5 */
+#define K_ADD_PREFIX	0x0a /* PathAdd.prefix: 1 */
+#define K_ADD_ATTRS	0x12 /* PathAdd.attrs: 2 */
+
+static size_t
+vsize(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *
+vput(uint8_t *w, uint64_t v)
+{
+	while (v >= 0x80) {
+		*w++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*w++ = (uint8_t)v;
+	return w;
+}
+
+/* Room for n more bytes; false (and the encoder failed) without it. */
+static bool
+room(struct cmdenc *e, size_t n)
+{
+	uint8_t *b;
+	size_t cap;
+
+	if (e->failed)
+		return false;
+	if (e->len + n <= e->cap)
+		return true;
+	cap = (e->len + n) * 2;
+	b = realloc(e->buf, cap);
+	if (b == NULL) {
+		e->failed = true;
+		return false;
+	}
+	e->buf = b;
+	e->cap = cap;
+	return true;
+}
+
+/* A length-delimited field: key, length, bytes. */
+static void
+put_field(struct cmdenc *e, uint8_t key, const void *data, size_t len)
+{
+	uint8_t *w;
+
+	if (!room(e, 1 + 10 + len))
+		return;
+	w = e->buf + e->len;
+	*w++ = key;
+	w = vput(w, len);
+	if (len > 0)
+		memcpy(w, data, len);
+	e->len = (size_t)(w - e->buf) + len;
+}
+
+void
+cmdenc_paths_begin(struct cmdenc *e, const char *attachment,
+		   const uint8_t *peer, size_t peer_len, uint32_t node)
+{
+	size_t alen = attachment != NULL ? strlen(attachment) : 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!room(e, CMDENC_HEAD))
+		return;
+	e->len = CMDENC_HEAD;
+	if (alen > 0)
+		put_field(e, K_PU_ATTACHMENT, attachment, alen);
+	if (peer_len > 0)
+		put_field(e, K_PU_PEER, peer, peer_len);
+	if (node != 0 && room(e, 1 + 5)) {
+		e->buf[e->len++] = K_PU_NODE;
+		e->len = (size_t)(vput(e->buf + e->len, node) - e->buf);
+	}
+}
+
+void
+cmdenc_paths_add(struct cmdenc *e, const uint8_t *prefix, size_t plen,
+		 const uint8_t *attrs, size_t alen)
+{
+	size_t inner = (plen > 0 ? 1 + vsize(plen) + plen : 0) +
+		       (attrs != NULL ? 1 + vsize(alen) + alen : 0);
+	uint8_t *w;
+
+	if (e->withdrawing)
+		e->failed = true;
+	if (!room(e, 1 + 10 + inner))
+		return;
+	w = e->buf + e->len;
+	*w++ = K_PU_ADDS;
+	w = vput(w, inner);
+	if (plen > 0) {
+		*w++ = K_ADD_PREFIX;
+		w = vput(w, plen);
+		memcpy(w, prefix, plen);
+		w += plen;
+	}
+	if (attrs != NULL) {
+		*w++ = K_ADD_ATTRS;
+		w = vput(w, alen);
+		if (alen > 0)
+			memcpy(w, attrs, alen);
+		w += alen;
+	}
+	e->len = (size_t)(w - e->buf);
+}
+
+void
+cmdenc_paths_withdraw(struct cmdenc *e, const uint8_t *prefix, size_t plen)
+{
+	e->withdrawing = true;
+	put_field(e, K_PU_WITHDRAWS, prefix, plen);
+}
+
+const uint8_t *
+cmdenc_paths_end(struct cmdenc *e, size_t *len)
+{
+	size_t body = e->len - CMDENC_HEAD, hlen;
+	uint8_t head[CMDENC_HEAD], *start;
+
+	if (e->failed)
+		return NULL;
+	head[0] = K_COMMAND_PATHS;
+	hlen = (size_t)(vput(head + 1, body) - head);
+	start = e->buf + CMDENC_HEAD - hlen;
+	memcpy(start, head, hlen);
+	*len = hlen + body;
+	return start;
+}
+
+void
+cmdenc_free(struct cmdenc *e)
+{
+	free(e->buf);
+	memset(e, 0, sizeof(*e));
+}
