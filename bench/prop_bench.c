@@ -6,38 +6,50 @@
  * eBGP customer edge of one cend node (OPEN, KEEPALIVE and UPDATEs built
  * with the speaker's own codec, bgp/bgp.h) and, on the same libuv loop, a
  * forwarder subscribed to the region's FIB (dataplane/fibsub.h) at another
- * node.  Once the session is up and the FIB synced it announces distinct
- * IPv4 /24s at a fixed rate, one prefix per UPDATE, sent on a 1 ms timer
- * (each tick sends what is due, so a late tick sends a small batch), and
- * records when each was written to the socket; the change callback records
- * when its table entry arrives.  It prints p50/p90/p99/p99.9/max of
- * (arrival - send) over the updates after the warm-up.  The path measured
- * is the whole one: the speaker's Adj-RIB-In and its LINGER_MS batching,
- * the proposal (forwarded to the leader when node 1 follows), Raft
- * replication and fsync, the apply on the subscriber's node, its FIB
- * stream, and the subscriber's decoding.
+ * node.  Once the FIB is synced, it opens the session; once the node has
+ * sent its table and End-of-RIB (the steady state is measured, not a
+ * session's start), it announces distinct IPv4 /24s at a fixed rate, one
+ * prefix per UPDATE, sent on a 1 ms timer (each tick sends what is due, so
+ * a late tick sends a small batch), and records when each was written to
+ * the socket; the change callback records when its table entry arrives.
+ * It prints p50/p90/p99/p99.9/max of (arrival - send) over the updates
+ * after the warm-up, and the stalls: runs of updates slower than
+ * PB_STALL_MS, with when they began.  The path measured is the whole one:
+ * the speaker's Adj-RIB-In and its LINGER_MS batching, the proposal
+ * (forwarded to the leader when node 1 follows), Raft replication and
+ * fsync, the apply on the subscriber's node, its FIB stream, and the
+ * subscriber's decoding.  Closing the session at the end withdraws what
+ * was sent: give each run on the same cluster its own --start.
+ * --no-wait-eor starts as soon as the session is up, while the node is
+ * still sending its table (what a session's start costs the path).
  *
  * sync: the initial synchronisation of a fresh forwarder.  A fibsub without
  * a data directory (or with a new, empty one) is started; the time to its
  * first message (the node walking its FIB into a snapshot and the first
  * chunk arriving), to the first change callback (every chunk received and
- * collected), and to synced(snapshot) are printed, with the entry count,
- * which must reach --expect.  Repeated --repeat times, each with a new
- * subscription (the node builds the snapshot again each time).
+ * collected), and to synced(snapshot) are printed, with the entry count
+ * and the CPU time used.  With --start P the snapshot must hold the
+ * --expect consecutive /24s from P (what `cenctl route add --count N
+ * --start P` loads) in its tables, else --expect entries.  Repeated
+ * --repeat times, each with a new subscription (the node builds the
+ * snapshot again each time).  --wait first follows each endpoint alone
+ * until its FIB holds them all (every node has applied the load).
  *
  * cenfwd: the same for the forwarder daemon itself.  cenfwd --config FILE
  * is started (the file gives io: memory ports, no data directory); its log
  * lines are read from its stderr as they come, timestamped, until it says
  * "FIB complete at version V (N entries)" with N >= --expect; then it is
  * stopped (SIGTERM).  Prints the time from exec to that line, the time to
- * its "subscribing to" line, and its peak RSS.
+ * its "subscribing to" line, its CPU time then, and its peak RSS.
  *
  * Usage:
  *   prop_bench latency --bgp SRC:AS@HOST:PORT --hub-as ASN
  *       --endpoints HOST:PORT,... --region R --table T [--rate N]
- *       [--updates N] [--warmup N] [--start PREFIX] [--timeout S]
+ *       [--updates N] [--warmup N] [--start PREFIX] [--no-wait-eor]
+ *       [--timeout S]
  *   prop_bench sync --endpoints HOST:PORT,... --region R --expect N
- *       [--repeat K] [--data-dir DIR] [--timeout S]
+ *       [--start PREFIX] [--wait] [--repeat K] [--data-dir DIR]
+ *       [--timeout S]
  *   prop_bench cenfwd --cenfwd PATH --config FILE --expect N [--repeat K]
  *       [--timeout S]
  * Every mode ends with one JSON line (--json-only: that line alone).
@@ -52,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,6 +81,8 @@
 #define PB_TICK_MS	1
 #define PB_CONNECT_MS	200 /* pause between connection attempts */
 #define PB_LINE_MAX	1024
+#define PB_STALL_MS	50 /* an update slower than this is in a stall */
+#define PB_STALLS_SHOWN 12
 
 struct opts {
 	const char *mode;
@@ -88,6 +103,7 @@ struct opts {
 	const char *cenfwd, *config;
 	double timeout_s;
 	bool wait;
+	bool no_wait_eor;
 	bool json_only;
 };
 
@@ -144,6 +160,17 @@ static double
 ms_since(uint64_t t0, uint64_t t)
 {
 	return (double)(t - t0) / 1e6;
+}
+
+/* CPU seconds this process has used. */
+static double
+cpu_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int
@@ -222,7 +249,12 @@ fibsub_log(const char *line, void *arg)
 
 /* ---- latency: the BGP session -------------------------------------- */
 
-enum { SESS_CONNECTING, SESS_OPENSENT, SESS_OPENCONFIRM, SESS_ESTABLISHED };
+enum {
+	SESS_CONNECTING,
+	SESS_OPENSENT,
+	SESS_OPENCONFIRM,
+	SESS_ESTABLISHED
+};
 
 struct wreq {
 	uv_write_t req;
@@ -231,6 +263,7 @@ struct wreq {
 
 static struct {
 	uv_tcp_t tcp;
+	bool tcp_live; /* tcp is initialised and not closed */
 	uv_connect_t conn;
 	uv_timer_t retry, keepalive, tick, deadline;
 	int state;
@@ -241,16 +274,19 @@ static struct {
 	struct attr_store st;
 	const struct attrs *attrs;
 	uint64_t connect_until;
+	uint64_t t_est;	     /* the session came up */
+	bool eor;	     /* the node's End-of-RIB came */
+	uint64_t rx_updates; /* UPDATEs before it */
 
 	struct fibsub *fs;
 	bool synced;
 	bool sending;
-	uint64_t t0;	    /* first UPDATE due */
-	uint32_t sent;	    /* UPDATEs written */
-	uint32_t arrived;   /* of them, in the FIB */
-	uint64_t *sent_ns;  /* per prefix */
-	uint64_t *arr_ns;   /* per prefix */
-	uint32_t base;	    /* first prefix, host order */
+	uint64_t t0;	     /* first UPDATE due */
+	uint32_t sent;	     /* UPDATEs written */
+	uint32_t arrived;    /* of them, in the FIB */
+	uint64_t *sent_ns;   /* per prefix */
+	uint64_t *arr_ns;    /* per prefix */
+	uint32_t base;	     /* first prefix, host order */
 	uint32_t late_ticks; /* ticks that sent more than one UPDATE */
 	uint64_t t_last_sent;
 	bool done;
@@ -290,7 +326,8 @@ sess_send(struct wbuf *w)
 		if (r == NULL)
 			die("out of memory");
 		memcpy(r->data, w->data + n, w->len - (size_t)n);
-		b = uv_buf_init((char *)r->data, (unsigned)(w->len - (size_t)n));
+		b = uv_buf_init((char *)r->data,
+				(unsigned)(w->len - (size_t)n));
 		if ((n = uv_write(&r->req, (uv_stream_t *)&L.tcp, &b, 1,
 				  on_written)) != 0)
 			die("BGP session: write: %s", uv_strerror(n));
@@ -358,8 +395,23 @@ on_msg(const uint8_t *m, size_t len, uint8_t type)
 	case BGP_MSG_KEEPALIVE:
 		if (L.state == SESS_OPENCONFIRM) {
 			L.state = SESS_ESTABLISHED;
+			L.t_est = now_ns();
 			say("BGP session with %s:%u established\n",
 			    inet_ntoa(o.dst.sin_addr), ntohs(o.dst.sin_port));
+			maybe_start();
+		}
+		break;
+	case BGP_MSG_UPDATE:
+		/* the node's table for our attachment, then End-of-RIB (an
+		 * empty UPDATE): we start once it has come */
+		if (len > BGP_UPDATE_MIN_LEN) {
+			L.rx_updates++;
+		} else if (!L.eor) {
+			L.eor = true;
+			say("End-of-RIB from the node %.3f s after the session "
+			    "came up (%llu UPDATEs before it)\n",
+			    ms_since(L.t_est, now_ns()) / 1e3,
+			    (unsigned long long)L.rx_updates);
 			maybe_start();
 		}
 		break;
@@ -384,8 +436,7 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 		if ((L.in = realloc(L.in, L.incap)) == NULL)
 			die("out of memory");
 	}
-	*b = uv_buf_init((char *)L.in + L.inlen,
-			 (unsigned)(L.incap - L.inlen));
+	*b = uv_buf_init((char *)L.in + L.inlen, (unsigned)(L.incap - L.inlen));
 }
 
 static void
@@ -427,6 +478,7 @@ static void
 tcp_closed(uv_handle_t *h)
 {
 	(void)h;
+	L.tcp_live = false;
 	if (L.done)
 		return;
 	if (uv_now(&loop) > L.connect_until)
@@ -457,8 +509,8 @@ sess_connect(void)
 	int rc;
 
 	uv_tcp_init(&loop, &L.tcp);
-	if ((rc = uv_tcp_bind(&L.tcp, (const struct sockaddr *)&o.src, 0)) !=
-	    0)
+	L.tcp_live = true;
+	if ((rc = uv_tcp_bind(&L.tcp, (const struct sockaddr *)&o.src, 0)) != 0)
 		die("BGP: bind %s: %s", inet_ntoa(o.src.sin_addr),
 		    uv_strerror(rc));
 	L.state = SESS_CONNECTING;
@@ -477,6 +529,45 @@ prefix_of(uint32_t i, struct prefix *p)
 }
 
 static void finish_latency(void);
+
+/* Stalls: runs of consecutive measured updates (in the order sent) that
+ * took over PB_STALL_MS, which is what a pause of some part of the path (a
+ * node busy with one long task) looks like.  Prints the first few; returns
+ * how many there were and, in *n_upd, how many updates they held. */
+static uint32_t
+stalls(uint32_t *n_upd)
+{
+	uint32_t runs = 0, in = 0, first = 0;
+	double worst = 0;
+
+	*n_upd = 0;
+	for (uint32_t i = o.warmup; i <= o.updates; i++) {
+		double ms = i < o.updates && L.arr_ns[i] != 0
+				    ? ms_since(L.sent_ns[i], L.arr_ns[i])
+				    : 0;
+
+		if (ms > PB_STALL_MS) {
+			if (in++ == 0) {
+				first = i;
+				worst = 0;
+			}
+			worst = ms > worst ? ms : worst;
+			continue;
+		}
+		if (in == 0)
+			continue;
+		if (runs++ < PB_STALLS_SHOWN)
+			say("  stall at %6.3f s: %4u updates over %d ms, up to "
+			    "%.1f ms\n",
+			    ms_since(L.t0, L.sent_ns[first]) / 1e3, in,
+			    PB_STALL_MS, worst);
+		*n_upd += in;
+		in = 0;
+	}
+	if (runs > PB_STALLS_SHOWN)
+		say("  (%u stalls in all)\n", runs);
+	return runs;
+}
 
 /* Sends every UPDATE due by now: one prefix each, back to back. */
 static void
@@ -546,11 +637,15 @@ on_synced(uint64_t version, bool snapshot, void *arg)
 	say("FIB synced at version %llu (%zu entries, %s)\n",
 	    (unsigned long long)version, fibsub_count(L.fs),
 	    snapshot ? "snapshot" : "delta");
-	maybe_start();
+	/* the session only now: our loop is free to read the node's table
+	 * as fast as it comes */
+	L.connect_until = uv_now(&loop) + 30000;
+	sess_connect();
 }
 
-/* Starts sending once the session is up and the FIB is held, after
- * checking that none of the prefixes to send is there already (its
+/* Starts sending once the FIB is held and then the session is up and the
+ * node has sent its table (the steady state is measured, not the
+ * session's start), after checking that none of the prefixes to send is there already (its
  * announcement would change nothing in the FIB). */
 static void
 maybe_start(void)
@@ -558,7 +653,8 @@ maybe_start(void)
 	struct fibmsg_entry e;
 	uint32_t held = 0;
 
-	if (L.sending || !L.synced || L.state != SESS_ESTABLISHED)
+	if (L.sending || !L.synced || L.state != SESS_ESTABLISHED ||
+	    (!L.eor && !o.no_wait_eor))
 		return;
 	for (uint32_t i = 0; i < o.updates; i++) {
 		struct prefix p;
@@ -573,8 +669,8 @@ maybe_start(void)
 		    held, o.table);
 	L.sending = true;
 	L.t0 = now_ns();
-	say("sending %u UPDATEs at %.0f/s (%u of warm-up)\n", o.updates,
-	    o.rate, o.warmup);
+	say("sending %u UPDATEs at %.0f/s (%u of warm-up)\n", o.updates, o.rate,
+	    o.warmup);
 	uv_timer_start(&L.tick, on_tick, 0, PB_TICK_MS);
 }
 
@@ -591,12 +687,13 @@ static void
 tcp_done(uv_handle_t *h)
 {
 	(void)h;
+	L.tcp_live = false;
 }
 
 static void
 finish_latency(void)
 {
-	uint32_t n = 0, missing = 0;
+	uint32_t n = 0, missing = 0, nstalls, stall_upd;
 	double *v = malloc((o.updates + 1) * sizeof(*v)), sum = 0;
 
 	if (L.done)
@@ -624,16 +721,17 @@ finish_latency(void)
 	say("  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max "
 	    "%.2f ms  mean %.2f ms\n",
 	    p50, p90, p99, p999, mx, mean);
-	say("  missing %u; ticks that sent a batch (the loop was late): %u\n",
+	say("  missing %u; 1 ms ticks that sent more than one UPDATE: %u\n",
 	    missing, L.late_ticks);
+	nstalls = stalls(&stall_upd);
 	printf("{\"bench\":\"prop_latency\",\"updates\":%u,\"warmup\":%u,"
 	       "\"rate\":%.0f,\"sent_rate\":%.0f,\"measured\":%u,"
-	       "\"missing\":%u,\"late_ticks\":%u,\"ms\":{\"p50\":%.3f,"
-	       "\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,"
-	       "\"mean\":%.3f}}\n",
+	       "\"missing\":%u,\"late_ticks\":%u,\"stalls\":%u,"
+	       "\"stall_updates\":%u,\"ms\":{\"p50\":%.3f,\"p90\":%.3f,"
+	       "\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f}}\n",
 	       o.updates, o.warmup, o.rate,
 	       secs > 0 ? (o.updates - 1) / secs : 0, n, missing, L.late_ticks,
-	       p50, p90, p99, p999, mx, mean);
+	       nstalls, stall_upd, p50, p90, p99, p999, mx, mean);
 	fflush(stdout);
 	free(v);
 	if (missing > 0)
@@ -644,7 +742,8 @@ finish_latency(void)
 	uv_timer_stop(&L.deadline);
 	uv_timer_stop(&L.retry);
 	fibsub_stop(L.fs);
-	uv_close((uv_handle_t *)&L.tcp, tcp_done);
+	if (L.tcp_live && !uv_is_closing((uv_handle_t *)&L.tcp))
+		uv_close((uv_handle_t *)&L.tcp, tcp_done);
 	uv_close((uv_handle_t *)&L.tick, NULL);
 	uv_close((uv_handle_t *)&L.keepalive, NULL);
 	uv_close((uv_handle_t *)&L.deadline, NULL);
@@ -700,9 +799,7 @@ run_latency(void)
 	uv_timer_init(&loop, &L.deadline);
 	uv_timer_start(&L.deadline, on_deadline, (uint64_t)(o.timeout_s * 1e3),
 		       0);
-	L.connect_until = uv_now(&loop) + 30000;
 	fibsub_start(L.fs);
-	sess_connect();
 	uv_run(&loop, UV_RUN_DEFAULT);
 	attr_unref(&L.st, L.attrs);
 	attr_store_fini(&L.st, false);
@@ -719,11 +816,12 @@ run_latency(void)
  * in the table's own entries as they come; without it, the entries. */
 static struct {
 	struct fibsub *fs;
-	bool wait;	/* follow deltas until complete (else: first
+	bool wait; /* follow deltas until complete (else: first
 			 * snapshot only) */
 	uv_check_t check;
 	uv_timer_t deadline;
 	uint64_t t0, t_first_msg, t_first_change, t_synced;
+	double cpu0, cpu; /* CPU seconds at t0, and used until synced */
 	uint64_t changes;
 	uint8_t *have; /* a bit per counted prefix */
 	uint64_t held; /* counted prefixes in the table */
@@ -799,6 +897,7 @@ sync_synced(uint64_t version, bool snapshot, void *arg)
 	if (S.wait && !sync_complete())
 		return;
 	S.t_synced = now_ns();
+	S.cpu = cpu_self() - S.cpu0;
 	S.version = version;
 	sync_end();
 }
@@ -836,6 +935,7 @@ sync_once(const char *const *eps, size_t n, const char *data_dir, bool wait)
 	fc.synced = sync_synced;
 	fc.log = fibsub_log;
 	S.t0 = now_ns();
+	S.cpu0 = cpu_self();
 	if (fibsub_new(&loop, &fc, &S.fs, &err) != 0)
 		die("fibsub: %s", err.msg);
 	uv_check_start(&S.check, sync_check);
@@ -853,7 +953,7 @@ sync_once(const char *const *eps, size_t n, const char *data_dir, bool wait)
 static int
 run_sync(void)
 {
-	double *tot, *first, *recv, *sorted;
+	double *tot, *first, *recv, *cpu, *sorted;
 	size_t entries = 0;
 	unsigned done = 0;
 
@@ -862,8 +962,10 @@ run_sync(void)
 	tot = calloc(o.repeat, sizeof(*tot));
 	first = calloc(o.repeat, sizeof(*first));
 	recv = calloc(o.repeat, sizeof(*recv));
+	cpu = calloc(o.repeat, sizeof(*cpu));
 	sorted = calloc(o.repeat, sizeof(*sorted));
-	if (tot == NULL || first == NULL || recv == NULL || sorted == NULL)
+	if (tot == NULL || first == NULL || recv == NULL || cpu == NULL ||
+	    sorted == NULL)
 		die("out of memory");
 	if (o.start.family == PREFIX_AF_INET) {
 		if (o.start.len != 24 || o.expect > (1u << 24))
@@ -895,8 +997,8 @@ run_sync(void)
 	    "%u runs\n",
 	    o.ep[0], o.data_dir ? "new data directory" : "no data directory",
 	    o.repeat);
-	say("%-4s %12s %16s %12s %10s %9s\n", "run", "first msg ms",
-	    "all received ms", "synced ms", "entries", "version");
+	say("%-4s %12s %16s %12s %8s %10s %9s\n", "run", "first msg ms",
+	    "all received ms", "synced ms", "cpu s", "entries", "version");
 	for (unsigned r = 0; r < o.repeat; r++) {
 		char dir[4096];
 
@@ -911,13 +1013,17 @@ run_sync(void)
 			break;
 		}
 		tot[r] = ms_since(S.t0, S.t_synced);
-		first[r] = S.t_first_msg ? ms_since(S.t0, S.t_first_msg) : 0;
+		/* a snapshot of one message: its first is its last */
 		recv[r] = S.t_first_change ? ms_since(S.t0, S.t_first_change)
-					   : 0;
+					   : tot[r];
+		first[r] =
+			S.t_first_msg ? ms_since(S.t0, S.t_first_msg) : recv[r];
+		cpu[r] = S.cpu;
 		entries = S.entries;
 		done++;
-		say("%-4u %12.1f %16.1f %12.1f %10zu %9llu\n", r + 1, first[r],
-		    recv[r], tot[r], S.entries, (unsigned long long)S.version);
+		say("%-4u %12.1f %16.1f %12.1f %8.2f %10zu %9llu\n", r + 1,
+		    first[r], recv[r], tot[r], cpu[r], S.entries,
+		    (unsigned long long)S.version);
 	}
 	uv_close((uv_handle_t *)&S.check, NULL);
 	uv_close((uv_handle_t *)&S.deadline, NULL);
@@ -938,13 +1044,14 @@ run_sync(void)
 		       sorted[(done - 1) / 2]);
 		for (unsigned r = 0; r < done; r++)
 			printf("%s{\"first_msg\":%.1f,\"received\":%.1f,"
-			       "\"synced\":%.1f}",
-			       r ? "," : "", first[r], recv[r], tot[r]);
+			       "\"synced\":%.1f,\"cpu_s\":%.2f}",
+			       r ? "," : "", first[r], recv[r], tot[r], cpu[r]);
 		printf("]}\n");
 	}
 	free(tot);
 	free(first);
 	free(recv);
+	free(cpu);
 	free(sorted);
 	return done == o.repeat ? 0 : 1;
 }
@@ -977,10 +1084,36 @@ peak_rss_kb(pid_t pid)
 	return kb;
 }
 
+/* CPU seconds process pid has used (utime + stime), or -1. */
+static double
+cpu_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* past "pid (comm) ": the state is field 3, utime 14, stime 15 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+		   &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* One cenfwd run: ms from exec to "FIB complete ... (N entries)" with N
  * >= expect (and to its "subscribing to" line), or -1. */
 static double
-cenfwd_once(double *t_sub, size_t *entries, long *rss_kb)
+cenfwd_once(double *t_sub, size_t *entries, long *rss_kb, double *cpu)
 {
 	char buf[PB_LINE_MAX * 4], line[PB_LINE_MAX];
 	size_t len = 0;
@@ -1040,6 +1173,7 @@ cenfwd_once(double *t_sub, size_t *entries, long *rss_kb)
 			    cnt >= o.expect && t_done < 0) {
 				t_done = t;
 				*entries = cnt;
+				*cpu = cpu_of(pid);
 			}
 		}
 		if (len == sizeof(buf) - 1)
@@ -1056,31 +1190,35 @@ cenfwd_once(double *t_sub, size_t *entries, long *rss_kb)
 static int
 run_cenfwd(void)
 {
-	double best = -1, sum = 0;
+	double best = -1, sum = 0, cpu = 0, best_cpu = 0;
 	size_t entries = 0;
 	long rss = 0;
 	unsigned ok = 0;
 
-	if (o.cenfwd == NULL || o.config == NULL || o.expect == 0)
-		die("cenfwd: needs --cenfwd, --config and --expect");
+	if (o.cenfwd == NULL || o.config == NULL || o.expect == 0 ||
+	    o.repeat == 0)
+		die("cenfwd: needs --cenfwd, --config, --expect and --repeat "
+		    "of at least 1");
 	say("initial sync of cenfwd (%s), %u runs\n", o.config, o.repeat);
 	for (unsigned r = 0; r < o.repeat; r++) {
-		double t_sub, t = cenfwd_once(&t_sub, &entries, &rss);
+		double t_sub, t = cenfwd_once(&t_sub, &entries, &rss, &cpu);
 
 		if (t < 0)
 			return 1;
 		say("run %u: FIB complete (%zu entries) %.1f ms after exec "
-		    "(subscribing at %.1f ms); peak RSS %ld MB\n",
-		    r + 1, entries, t, t_sub, rss / 1024);
-		if (best < 0 || t < best)
+		    "(subscribing at %.1f ms), %.2f CPU s; peak RSS %ld MB\n",
+		    r + 1, entries, t, t_sub, cpu, rss / 1024);
+		if (best < 0 || t < best) {
 			best = t;
+			best_cpu = cpu;
+		}
 		sum += t;
 		ok++;
 	}
 	printf("{\"bench\":\"prop_sync\",\"kind\":\"cenfwd\",\"entries\":%zu,"
-	       "\"runs\":%u,\"best_ms\":%.1f,\"mean_ms\":%.1f,"
-	       "\"peak_rss_kb\":%ld}\n",
-	       entries, ok, best, sum / ok, rss);
+	       "\"runs\":%u,\"best_ms\":%.1f,\"best_cpu_s\":%.2f,"
+	       "\"mean_ms\":%.1f,\"peak_rss_kb\":%ld}\n",
+	       entries, ok, best, best_cpu, sum / ok, rss);
 	return 0;
 }
 
@@ -1093,10 +1231,13 @@ usage(void)
 	      "--endpoints EP,...\n"
 	      "                  --region R --table T [--rate N] [--updates N] "
 	      "[--warmup N]\n"
-	      "                  [--start PREFIX] [--timeout S] [--json-only]\n"
+	      "                  [--start PREFIX] [--no-wait-eor] [--timeout "
+	      "S] "
+	      "[--json-only]\n"
 	      "       prop_bench sync --endpoints EP,... --region R --expect N "
-	      "[--repeat K]\n"
-	      "                  [--data-dir DIR] [--timeout S] [--json-only]\n"
+	      "[--start PREFIX]\n"
+	      "                  [--wait] [--repeat K] [--data-dir DIR] "
+	      "[--timeout S] [--json-only]\n"
 	      "       prop_bench cenfwd --cenfwd PATH --config FILE --expect N "
 	      "[--repeat K]\n"
 	      "                  [--timeout S] [--json-only]\n",
@@ -1121,6 +1262,10 @@ main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--wait")) {
 			o.wait = true;
+			continue;
+		}
+		if (!strcmp(a, "--no-wait-eor")) {
+			o.no_wait_eor = true;
 			continue;
 		}
 		if (v == NULL)

@@ -9,6 +9,15 @@
  * decoded again only to be handed to callbacks or looked up.  Withdrawn
  * entries are not kept: withdrawing removes the key.
  *
+ * A snapshot being received is kept aside in a map (for duplicates and the
+ * comparison with the FIB) and in a list in the order it came, which is
+ * the node's walk of its tables, by prefix: once complete, its changes are
+ * handed to the change callback in that order, so a forwarder fills its
+ * tables in address order (neighbouring prefixes share trie nodes and LPM
+ * groups) and the entries are read in the order they were allocated.
+ * Messages are unpacked into an arena (proto/pbarena.h): a snapshot chunk
+ * holds some 25,000 entries, each of several submessages.
+ *
  * One subscription attempt owns one rpc_client: closing it is the only way
  * to drop a stream (rpc.h has no per-call cancel), and the attempt is
  * freed in its stream's last callback, which rpc_client always calls.
@@ -30,6 +39,7 @@
 #include "core/hmap.h"
 #include "core/model.h"
 #include "dataplane/fibsub.h"
+#include "proto/pbarena.h"
 #include "proto/rpc.h"
 
 #define FSUB_METHOD	  "cend.v1.FibService/Subscribe"
@@ -69,8 +79,11 @@ struct fibsub {
 	size_t neps;
 	char *data_dir;
 
-	struct hmap map;  /* the FIB: ent -> ent */
-	struct hmap snap; /* a snapshot being received */
+	struct hmap map;	  /* the FIB: ent -> ent */
+	struct hmap snap;	  /* a snapshot being received: ent -> ent */
+	struct fsub_ent **snap_v; /* its entries in the order received
+				   * (klen 0: replaced by a later one) */
+	size_t snap_n, snap_cap;
 	bool in_snap;
 	uint64_t snap_version;
 	uint64_t version;
@@ -86,6 +99,9 @@ struct fibsub {
 	MDB_env *env;
 	MDB_dbi dbi_ent, dbi_meta;
 	MDB_txn *txn;
+
+	struct pbarena msg_arena; /* the message being applied */
+	struct pbarena ent_arena; /* one entry being decoded */
 
 	uint64_t snapshots, resumes, failovers, messages;
 };
@@ -183,16 +199,25 @@ ent_from(const struct fibmsg_entry *m)
 	return ent_new(key, klen, val, vlen);
 }
 
+/* Decodes a kept entry; a (may be NULL: malloc) holds the unpacked
+ * message meanwhile. */
 static int
-ent_decode(const uint8_t *val, size_t vlen, struct fibmsg_entry *out)
+ent_decode(struct pbarena *a, const uint8_t *val, size_t vlen,
+	   struct fibmsg_entry *out)
 {
-	Cend__V1__FibEntry *m = cend__v1__fib_entry__unpack(NULL, vlen, val);
+	Cend__V1__FibEntry *m;
 	int rc;
 
-	if (m == NULL)
-		return -CEN_EPROTO;
-	rc = fibmsg_entry_decode(m, out, NULL);
-	cend__v1__fib_entry__free_unpacked(m, NULL);
+	m = cend__v1__fib_entry__unpack(a ? &a->alloc : NULL, vlen, val);
+	if (m == NULL) {
+		rc = -CEN_EPROTO;
+	} else {
+		rc = fibmsg_entry_decode(m, out, NULL);
+		if (a == NULL)
+			cend__v1__fib_entry__free_unpacked(m, NULL);
+	}
+	if (a != NULL)
+		pbarena_reset(a);
 	return rc;
 }
 
@@ -206,6 +231,42 @@ map_free(struct hmap *m)
 		free(v);
 	hmap_fini(m);
 	hmap_init(m, ent_eq);
+}
+
+/* Drops the snapshot being received (its list owns every entry). */
+static void
+snap_free(struct fibsub *fs)
+{
+	for (size_t i = 0; i < fs->snap_n; i++)
+		free(fs->snap_v[i]);
+	free(fs->snap_v);
+	fs->snap_v = NULL;
+	fs->snap_n = fs->snap_cap = 0;
+	hmap_fini(&fs->snap);
+	hmap_init(&fs->snap, ent_eq);
+}
+
+static void
+snap_add(struct fibsub *fs, struct fsub_ent *e)
+{
+	struct fsub_ent *old = NULL;
+
+	if (fs->snap_n == fs->snap_cap) {
+		size_t cap = fs->snap_cap ? fs->snap_cap * 2 : 1024;
+		struct fsub_ent **v = realloc(fs->snap_v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			fprintf(stderr, "fibsub: out of memory\n");
+			abort();
+		}
+		fs->snap_v = v;
+		fs->snap_cap = cap;
+	}
+	fs->snap_v[fs->snap_n++] = e;
+	if (hmap_put(&fs->snap, e->hash, e, e, (void **)&old) != 0)
+		abort();
+	if (old != NULL)
+		old->klen = 0; /* replaced; freed with the list */
 }
 
 /* ---- LMDB ---------------------------------------------------------- */
@@ -416,7 +477,7 @@ db_open(struct fibsub *fs, struct cen_err *err)
 		struct fsub_ent *e;
 
 		if (k.mv_size > FSUB_KEY_MAX ||
-		    ent_decode(v.mv_data, v.mv_size, &m) != 0 ||
+		    ent_decode(&fs->ent_arena, v.mv_data, v.mv_size, &m) != 0 ||
 		    strcmp(m.region, fs->region) != 0) {
 			bad++;
 			continue;
@@ -520,16 +581,21 @@ snapshot_done(struct fibsub *fs)
 			continue;
 		db_del(fs, old);
 		if (fs->cfg.change != NULL &&
-		    ent_decode(old->data + old->klen, old->vlen, &m) == 0) {
+		    ent_decode(&fs->ent_arena, old->data + old->klen, old->vlen,
+			       &m) == 0) {
 			m.withdrawn = true;
 			m.no_route = false;
 			m.n = 0;
 			change(fs, &m);
 		}
 	}
-	for (size_t i = 0; hmap_next(&fs->snap, &i, &k, &v);) {
-		struct fsub_ent *e = v, *old;
+	/* in the order the node sent them (fibsub_stop from a callback
+	 * empties the list) */
+	for (size_t i = 0; i < fs->snap_n; i++) {
+		struct fsub_ent *e = fs->snap_v[i], *old;
 
+		if (e->klen == 0)
+			continue;
 		old = hmap_get(&fs->map, e->hash, e);
 		if (old != NULL && old->vlen == e->vlen &&
 		    memcmp(old->data + old->klen, e->data + e->klen, e->vlen) ==
@@ -537,12 +603,19 @@ snapshot_done(struct fibsub *fs)
 			continue;
 		db_put(fs, e);
 		if (fs->cfg.change != NULL &&
-		    ent_decode(e->data + e->klen, e->vlen, &m) == 0)
+		    ent_decode(&fs->ent_arena, e->data + e->klen, e->vlen,
+			       &m) == 0)
 			change(fs, &m);
 	}
 	map_free(&fs->map);
 	fs->map = fs->snap;
 	hmap_init(&fs->snap, ent_eq);
+	for (size_t i = 0; i < fs->snap_n; i++)
+		if (fs->snap_v[i]->klen == 0)
+			free(fs->snap_v[i]);
+	free(fs->snap_v);
+	fs->snap_v = NULL;
+	fs->snap_n = fs->snap_cap = 0;
 	fs->in_snap = false;
 	fs->version = fs->snap_version;
 	db_version(fs);
@@ -584,14 +657,14 @@ on_snapshot(struct fibsub *fs, const Cend__V1__FibSnapshot *s,
 				(unsigned long long)s->version,
 				(unsigned long long)fs->snap_version);
 	if (!fs->in_snap) {
-		map_free(&fs->snap);
+		snap_free(fs);
 		fs->in_snap = true;
 		fs->snap_version = s->version;
 	}
 	/* checked as they come: a bad chunk drops the stream, and with it
 	 * the snapshot collected aside, so nothing of it is applied */
 	for (size_t i = 0; i < s->n_entries; i++) {
-		struct fsub_ent *e, *old = NULL;
+		struct fsub_ent *e;
 
 		if ((rc = fibmsg_entry_decode(s->entries[i], &m, err)) != 0)
 			return cen_err_prefix(err, "entries[%zu]: ", i);
@@ -601,9 +674,7 @@ on_snapshot(struct fibsub *fs, const Cend__V1__FibSnapshot *s,
 					m.region, fs->region);
 		if (m.withdrawn || (e = ent_from(&m)) == NULL)
 			continue;
-		if (hmap_put(&fs->snap, e->hash, e, e, (void **)&old) != 0)
-			abort();
-		free(old);
+		snap_add(fs, e);
 	}
 	if (!s->more)
 		snapshot_done(fs);
@@ -648,11 +719,14 @@ on_message(struct fibsub *fs, struct fsub_att *a, const uint8_t *payload,
 	bool first = !a->got;
 	int rc;
 
-	r = cend__v1__subscribe_fib_response__unpack(NULL, len, payload);
-	if (r == NULL)
+	r = cend__v1__subscribe_fib_response__unpack(&fs->msg_arena.alloc, len,
+						     payload);
+	if (r == NULL) {
+		pbarena_reset(&fs->msg_arena);
 		return cen_errf(err, -CEN_EPROTO,
 				"a message that is not a "
 				"SubscribeFibResponse");
+	}
 	a->got = true;
 	fs->messages++;
 	switch (r->msg_case) {
@@ -671,7 +745,7 @@ on_message(struct fibsub *fs, struct fsub_att *a, const uint8_t *payload,
 		rc = cen_errf(err, -CEN_EPROTO,
 			      "a message with neither snapshot nor delta");
 	}
-	cend__v1__subscribe_fib_response__free_unpacked(r, NULL);
+	pbarena_reset(&fs->msg_arena);
 	return rc;
 }
 
@@ -694,7 +768,7 @@ stream_over(struct fibsub *fs, bool healthy)
 
 	fs->failovers++;
 	fs->in_snap = false;
-	map_free(&fs->snap);
+	snap_free(fs);
 	db_commit(fs);
 	fs->cur = (fs->cur + 1) % fs->neps;
 	if (healthy) {
@@ -836,6 +910,8 @@ fibsub_new(uv_loop_t *loop, const struct fibsub_config *cfg,
 	fs->cfg.data_dir = NULL;
 	hmap_init(&fs->map, ent_eq);
 	hmap_init(&fs->snap, ent_eq);
+	pbarena_init(&fs->msg_arena);
+	pbarena_init(&fs->ent_arena);
 	for (size_t i = 0; i < cfg->nendpoints; i++)
 		if ((fs->eps[fs->neps++] = strdup(cfg->endpoints[i])) == NULL)
 			goto nomem;
@@ -874,7 +950,8 @@ fibsub_start(struct fibsub *fs)
 		for (size_t i = 0; hmap_next(&fs->map, &i, &k, &v);) {
 			struct fsub_ent *e = v;
 
-			if (ent_decode(e->data + e->klen, e->vlen, &m) == 0)
+			if (ent_decode(&fs->ent_arena, e->data + e->klen,
+				       e->vlen, &m) == 0)
 				change(fs, &m);
 		}
 		fsub_log(fs, "loaded %zu entries at version %llu",
@@ -887,13 +964,23 @@ fibsub_start(struct fibsub *fs)
 	return 0;
 }
 
+/* The arenas go last: fibsub_stop may be called from a callback while
+ * the message it came in is still in use. */
+static void
+fs_free(struct fibsub *fs)
+{
+	pbarena_fini(&fs->msg_arena);
+	pbarena_fini(&fs->ent_arena);
+	free(fs);
+}
+
 static void
 handle_closed(uv_handle_t *h)
 {
 	struct fibsub *fs = h->data;
 
 	if (--fs->handles == 0)
-		free(fs);
+		fs_free(fs);
 }
 
 void
@@ -908,7 +995,7 @@ fibsub_stop(struct fibsub *fs)
 	db_commit(fs);
 	db_close(fs);
 	map_free(&fs->map);
-	map_free(&fs->snap);
+	snap_free(fs);
 	hmap_fini(&fs->map);
 	hmap_fini(&fs->snap);
 	for (size_t i = 0; i < fs->neps; i++)
@@ -917,7 +1004,7 @@ fibsub_stop(struct fibsub *fs)
 	free(fs->data_dir);
 	fs->data_dir = NULL;
 	if (fs->handles == 0) {
-		free(fs); /* fibsub_new failed before the timers */
+		fs_free(fs); /* fibsub_new failed before the timers */
 		return;
 	}
 	uv_close((uv_handle_t *)&fs->retry, handle_closed);
@@ -967,7 +1054,7 @@ fibsub_get(const struct fibsub *fs, const char *table, const char *view,
 	e = hmap_get(&fs->map, e->hash, e);
 	if (e == NULL)
 		return -CEN_ENOENT;
-	return ent_decode(e->data + e->klen, e->vlen, out);
+	return ent_decode(NULL, e->data + e->klen, e->vlen, out);
 }
 
 int
@@ -982,7 +1069,7 @@ fibsub_foreach(const struct fibsub *fs,
 	for (size_t i = 0; hmap_next(&fs->map, &i, &k, &v);) {
 		const struct fsub_ent *e = v;
 
-		if (ent_decode(e->data + e->klen, e->vlen, &m) != 0)
+		if (ent_decode(NULL, e->data + e->klen, e->vlen, &m) != 0)
 			continue;
 		if ((rc = cb(&m, arg)) != 0)
 			return rc;

@@ -842,6 +842,7 @@ struct raw {
 	struct hmap state; /* "key NUL line NUL" (one block: key and value) */
 	uint64_t version;
 	size_t messages, snapshots, deltas;
+	size_t delta_entries; /* entries of every delta read */
 	bool in_snap;
 	struct hmap snap;
 	bool ended;
@@ -933,6 +934,7 @@ raw_env(Cend__V1__Envelope *env, void *arg)
 		version = m->delta->version;
 		more = m->delta->more;
 		assert_true(version >= r->version);
+		r->delta_entries += n;
 	}
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(fibmsg_entry_decode(v[i], &e, NULL), 0);
@@ -1084,6 +1086,59 @@ test_fibstream_slow_subscriber_gets_coalesced_deltas(void **state)
 	raw_close(&r);
 }
 
+/* Withdraws prefixes [first, first + n) of vbr-1 and adds them back, in
+ * one entry. */
+static void
+step_flap(struct fx *f, uint32_t first, uint32_t n, bool back)
+{
+	struct engine_path_in in = { .attachment = "vbr-1", .node = 1 };
+	struct cen_err err = { 0 };
+
+	f->index++;
+	in.attrs = f->at;
+	assert_int_equal(prefix_parse_addr(&in.peer, "10.10.10.2"), 0);
+	for (uint32_t i = first; i < first + n; i++) {
+		in.prefix = pfx_n(i);
+		if (engine_path_del(f->e, "vbr-1", &in.peer, &in.prefix,
+				    &err) != 0)
+			fail_msg("engine_path_del: %s", err.msg);
+	}
+	for (uint32_t i = first; back && i < first + n; i++) {
+		in.prefix = pfx_n(i);
+		if (engine_path_add(f->e, &in, &err) != 0)
+			fail_msg("engine_path_add: %s", err.msg);
+	}
+	applied(f);
+}
+
+/* An entry that changes the same prefixes twice sends each of them once,
+ * in its latest state: as many entries as an entry that changes them
+ * once. */
+static void
+test_fibstream_entry_sends_each_key_once(void **state)
+{
+	struct fx *f = *state;
+	struct raw r;
+	size_t once, twice;
+
+	server_start(f, 0, NULL);
+	ADD1(f, 0, 4000);
+	raw_connect(&r, f->ep[0], R_HZ);
+	RUN_UNTIL(f, raw_read(&r, f->index));
+	assert_int_equal(r.snapshots, 1);
+
+	step_flap(f, 0, 2000, false);
+	RUN_UNTIL(f, raw_read(&r, f->index));
+	once = r.delta_entries;
+	assert_true(once >= 2000);
+	step_flap(f, 2000, 2000, true);
+	RUN_UNTIL(f, raw_read(&r, f->index));
+	twice = r.delta_entries - once;
+	assert_int_equal(twice, once);
+	assert_raw_matches_engine(f, &r);
+	raw_close(&r);
+}
+
 static void
 test_fibstream_too_slow_subscriber_gets_a_new_snapshot(void **state)
 {
@@ -1181,6 +1236,169 @@ test_fibsub_drops_a_stream_with_a_bad_entry(void **state)
 	assert_int_equal(fibsub_count(f->sub), 1);
 }
 
+/* ---- the order of a snapshot's changes -------------------------------- */
+
+/* Room for one FibEntry 10.X.0.0/16 via an attachment. */
+struct ent_room {
+	Cend__V1__FibEntry e;
+	Cend__V1__Prefix pm;
+	Cend__V1__NextHopGroup g;
+	Cend__V1__NextHop nh, *nhp;
+	uint8_t addr[4];
+};
+
+static Cend__V1__FibEntry *
+ent_make(struct ent_room *r, uint8_t x, const char *att)
+{
+	cend__v1__fib_entry__init(&r->e);
+	cend__v1__prefix__init(&r->pm);
+	cend__v1__next_hop_group__init(&r->g);
+	cend__v1__next_hop__init(&r->nh);
+	r->addr[0] = 10;
+	r->addr[1] = x;
+	r->addr[2] = r->addr[3] = 0;
+	r->pm.family = 4;
+	r->pm.len = 16;
+	r->pm.addr.data = r->addr;
+	r->pm.addr.len = 4;
+	r->nh.kind = CEND__V1__NEXT_HOP_KIND__NEXT_HOP_KIND_ATTACHMENT;
+	r->nh.id = (char *)att;
+	r->nh.weight = 1;
+	r->nhp = &r->nh;
+	r->g.n_next_hops = 1;
+	r->g.next_hops = &r->nhp;
+	r->e.region = R_HZ;
+	r->e.table = "rt-hz";
+	r->e.prefix = &r->pm;
+	r->e.group = &r->g;
+	return &r->e;
+}
+
+static void
+send_snapshot(struct rpc_call *call, uint64_t version, Cend__V1__FibEntry **v,
+	      size_t n, bool more)
+{
+	Cend__V1__SubscribeFibResponse r =
+		CEND__V1__SUBSCRIBE_FIB_RESPONSE__INIT;
+	Cend__V1__FibSnapshot s = CEND__V1__FIB_SNAPSHOT__INIT;
+
+	s.version = version;
+	s.n_entries = n;
+	s.entries = v;
+	s.more = more;
+	r.msg_case = CEND__V1__SUBSCRIBE_FIB_RESPONSE__MSG_SNAPSHOT;
+	r.snapshot = &s;
+	rpc_stream_send_msg(call, &r.base);
+}
+
+/* Snapshot 7 in two chunks, out of address order, 10.1/16 twice (the
+ * second, via vbr-2, replaces the first); then snapshot 8, which keeps
+ * 10.2/16 as it was, adds 10.4/16 and leaves the rest out. */
+static void
+order_handler(struct rpc_call *call, const uint8_t *payload, size_t len,
+	      void *arg)
+{
+	struct ent_room r[7];
+	Cend__V1__FibEntry *c1[3], *c2[2], *c3[2];
+
+	c1[0] = ent_make(&r[0], 3, "vbr-1");
+	c1[1] = ent_make(&r[1], 1, "vbr-1");
+	c1[2] = ent_make(&r[2], 2, "vbr-1");
+	c2[0] = ent_make(&r[3], 1, "vbr-2");
+	c2[1] = ent_make(&r[4], 0, "vbr-1");
+	send_snapshot(call, 7, c1, 3, true);
+	send_snapshot(call, 7, c2, 2, false);
+	c3[0] = ent_make(&r[5], 2, "vbr-1");
+	c3[1] = ent_make(&r[6], 4, "vbr-2");
+	send_snapshot(call, 8, c3, 2, false);
+	rpc_stream_end(call, RPC_OK, NULL);
+}
+
+struct order {
+	struct lines seen; /* "PREFIX NEXT-HOP" or "PREFIX withdrawn" */
+	size_t snapshots;
+};
+
+static void
+order_change(const struct fibmsg_entry *e, void *arg)
+{
+	struct order *o = arg;
+	char p[PREFIX_STRLEN], line[PREFIX_STRLEN + FIBMSG_ID_MAX + 2];
+
+	snprintf(line, sizeof(line), "%s %s",
+		 prefix_fmt(&e->prefix, p, sizeof(p)),
+		 e->withdrawn ? "withdrawn" : e->nh[0].id);
+	lines_add(&o->seen, line);
+}
+
+static void
+order_synced(uint64_t version, bool snapshot, void *arg)
+{
+	struct order *o = arg;
+
+	o->snapshots += snapshot;
+}
+
+static void
+test_fibsub_snapshot_changes_come_in_the_order_sent(void **state)
+{
+	struct fx *f = *state;
+	static const struct rpc_method methods[] = {
+		{ FIBSTREAM_METHOD_SUBSCRIBE, order_handler, NULL },
+		{ NULL, NULL, NULL },
+	};
+	static const char *const first[] = {
+		"10.3.0.0/16 vbr-1",
+		"10.2.0.0/16 vbr-1",
+		"10.1.0.0/16 vbr-2",
+		"10.0.0.0/16 vbr-1",
+	};
+	struct fibsub_config c = { 0 };
+	struct cen_err err = { 0 };
+	struct order o = { 0 };
+	struct fibmsg_entry e;
+	struct prefix p;
+	const char *eps[1];
+
+	assert_int_equal(rpc_server_new(&f->loop, methods, 0, &f->srv[0]), 0);
+	snprintf(f->ep[0], sizeof(f->ep[0]), "unix:%s/order.sock", f->dir);
+	assert_int_equal(rpc_server_listen(f->srv[0], f->ep[0], &err), 0);
+	eps[0] = f->ep[0];
+	c.region = R_HZ;
+	c.endpoints = eps;
+	c.nendpoints = 1;
+	c.retry_ms = 20;
+	c.change = order_change;
+	c.synced = order_synced;
+	c.arg = &o;
+	if (fibsub_new(&f->loop, &c, &f->sub, &err) != 0)
+		fail_msg("fibsub_new: %s", err.msg);
+	assert_int_equal(fibsub_start(f->sub), 0);
+	RUN_UNTIL(f, o.snapshots == 2);
+	/* snapshot 7: in the order sent, the replaced entry left out */
+	assert_true(o.seen.n == 8);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(o.seen.v[i], first[i]);
+	/* snapshot 8: what it leaves out is removed (in no given order),
+	 * then what is new; 10.2/16 did not change */
+	qsort(o.seen.v + 4, 3, sizeof(*o.seen.v), str_cmp);
+	assert_string_equal(o.seen.v[4], "10.0.0.0/16 withdrawn");
+	assert_string_equal(o.seen.v[5], "10.1.0.0/16 withdrawn");
+	assert_string_equal(o.seen.v[6], "10.3.0.0/16 withdrawn");
+	assert_string_equal(o.seen.v[7], "10.4.0.0/16 vbr-2");
+	assert_int_equal(fibsub_version(f->sub), 8);
+	assert_int_equal(fibsub_count(f->sub), 2);
+	assert_int_equal(prefix_parse(&p, "10.2.0.0/16", true), 0);
+	assert_int_equal(fibsub_get(f->sub, "rt-hz", NULL, &p, &e), 0);
+	assert_string_equal(e.nh[0].id, "vbr-1");
+	assert_int_equal(prefix_parse(&p, "10.1.0.0/16", true), 0);
+	assert_int_equal(fibsub_get(f->sub, "rt-hz", NULL, &p, &e),
+			 -CEN_ENOENT);
+	fibsub_stop(f->sub);
+	f->sub = NULL;
+	lines_free(&o.seen);
+}
+
 /* ---- scale -------------------------------------------------------------- */
 
 static double
@@ -1244,8 +1462,10 @@ main(void)
 		T(test_fibstream_restored_state_sends_a_new_snapshot),
 		T(test_fibstream_chunks_a_large_snapshot_and_delta),
 		T(test_fibstream_slow_subscriber_gets_coalesced_deltas),
+		T(test_fibstream_entry_sends_each_key_once),
 		T(test_fibstream_too_slow_subscriber_gets_a_new_snapshot),
 		T(test_fibsub_drops_a_stream_with_a_bad_entry),
+		T(test_fibsub_snapshot_changes_come_in_the_order_sent),
 		T(test_fibsub_snapshot_of_100k_routes_arrives_whole),
 #undef T
 	};
