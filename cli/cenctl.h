@@ -235,6 +235,10 @@ int cenctl_fib_cmd(struct cenctl *ctl, int argc, char **argv);
  * code. */
 extern const char cenctl_region_list_usage[];
 int cenctl_region_list(struct cenctl *ctl, struct opts *o, const void *data);
+/* After an apply to one region's cluster: warns about every other region
+ * FILE names (their clusters did not get it). */
+void cenctl_apply_warn_regions(struct cenctl *ctl, const char *file,
+			       const char *yaml);
 int cenctl_apply_regions(struct cenctl *ctl, const char *file, const char *yaml,
 			 bool dry_run);
 

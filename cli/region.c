@@ -216,6 +216,39 @@ file_regions(const char *yaml, char (**out)[MODEL_ID_MAX])
 	return n;
 }
 
+void
+cenctl_apply_warn_regions(struct cenctl *ctl, const char *file,
+			  const char *yaml)
+{
+	Cend__V1__StatusRequest sreq = CEND__V1__STATUS_REQUEST__INIT;
+	Cend__V1__StatusResponse *s;
+	char(*named)[MODEL_ID_MAX] = NULL;
+	struct cen_err e = { 0 };
+	size_t n;
+
+	n = file_regions(yaml, &named);
+	sreq.skip_state_hash = true;
+	if (n > 1 && cenctl_call(ctl, CENCTL_ADMIN("Status"), &sreq.base,
+				 &cend__v1__status_response__descriptor,
+				 (ProtobufCMessage **)&s, &e) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(named[i], s->region) != 0)
+				fprintf(stderr,
+					"cenctl: warning: %s names region %s "
+					"too, whose own cluster was not given: "
+					"apply it there as well, or the "
+					"regions "
+					"run different models (`cenctl region "
+					"list` shows DIFFERS until they "
+					"agree); "
+					"give the endpoints of every region to "
+					"apply it everywhere at once\n",
+					file, named[i]);
+		cend__v1__status_response__free_unpacked(s, NULL);
+	}
+	free(named);
+}
+
 /* Apply through the endpoints of one region (ctl's list swapped for
  * them). */
 static int

@@ -915,6 +915,8 @@ apply(struct cenctl *ctl, struct opts *o, const void *data)
 	rc = cenctl_call(ctl, CENCTL_ADMIN("Apply"), &req.base,
 			 &cend__v1__apply_response__descriptor,
 			 (ProtobufCMessage **)&r, &err);
+	if (rc == 0 && !req.dry_run)
+		cenctl_apply_warn_regions(ctl, file, text);
 	free(text);
 	if (rc != 0)
 		return cenctl_fail(&err);

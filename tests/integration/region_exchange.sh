@@ -298,6 +298,9 @@ t_ctl 4 region list
 # ---- a model applied to one region only --------------------------------------
 out=$("$CENCTL" --endpoints "$SH_APIS" apply -f "$T_WORK/topo2.yaml" 2>&1) ||
 	t_fail "apply to cn-shanghai only failed: $out"
+# (cenctl says so at once: the file names cn-hangzhou too)
+grep -q "warning: .* names region cn-hangzhou too" <<<"$out" ||
+	t_fail "apply to one region of two gave no warning: $out"
 bgp_wait 20 "the difference seen from cn-hangzhou" \
 	region_is 1 cn-shanghai model=differs state=streaming
 bgp_wait 20 "the difference seen from cn-shanghai" \
