@@ -780,10 +780,11 @@ print_fam(const char *name, const struct fam_res *r)
 	       r->conc_lookup_mps);
 mem:
 	printf("  %-34s %12.1f MiB (first level %.1f, %zu groups %.1f, "
-	       "committed pool %.1f, rules %.1f)\n",
+	       "%zu singles %.1f, committed pools %.1f, rules %.1f)\n",
 	       "memory", r->mem.total / 1048576.0,
 	       r->mem.root_bytes / 1048576.0, r->mem.groups,
-	       r->mem.group_bytes / 1048576.0, r->mem.pool_bytes / 1048576.0,
+	       r->mem.group_bytes / 1048576.0, r->mem.singles,
+	       r->mem.single_bytes / 1048576.0, r->mem.pool_bytes / 1048576.0,
 	       r->mem.rule_bytes / 1048576.0);
 	printf("  %-34s %12.1f MiB\n", "huge pages in the process",
 	       r->thp_bytes / 1048576.0);
@@ -802,12 +803,13 @@ json_fam(const char *name, const struct fam_res *r, bool last)
 	       "\"updates_per_s_with_reader\":%.0f,"
 	       "\"updates_per_cpu_s_with_reader\":%.0f,"
 	       "\"lookup_mps_during_updates\":%.1f,\"mem_bytes\":%zu,"
-	       "\"root_bytes\":%zu,\"groups\":%zu,\"rule_bytes\":%zu}%s",
+	       "\"root_bytes\":%zu,\"groups\":%zu,\"singles\":%zu,"
+	       "\"rule_bytes\":%zu}%s",
 	       name, r->routes, r->load_s > 0 ? r->routes / r->load_s : 0,
 	       r->single.wall, r->bulk.wall, r->single.cpu, r->bulk.cpu,
 	       r->single.win, r->bulk.win, r->trie_mps, r->upd_alone,
 	       r->upd_cpu, r->upd_conc, r->upd_conc_cpu, r->conc_lookup_mps,
-	       r->mem.total, r->mem.root_bytes, r->mem.groups,
+	       r->mem.total, r->mem.root_bytes, r->mem.groups, r->mem.singles,
 	       r->mem.rule_bytes, last ? "" : ",");
 }
 

@@ -2,7 +2,9 @@
  * lpm4.c - IPv4 longest-prefix match, DIR-24-8 (lpm.h): a 2^24-entry first
  * level indexed by the top 24 address bits, and 256-entry groups for the
  * last byte of prefixes longer than /24, as DPDK's rte_lpm.  A lookup is one
- * load, or two for addresses under a prefix longer than /24.  Updates and
+ * load, or two for addresses under a prefix longer than /24 (three where
+ * the group's entry is 0 and the leaf of a prefix of /24 or shorter is
+ * carried by the link: lpm_int.h).  Updates and
  * memory are the engine's (lpm.c).
  */
 #include <stdlib.h>
@@ -79,6 +81,18 @@ lpm4_get(const struct lpm4 *t, uint32_t addr, unsigned len, uint32_t *nh)
 	return lpm_tab_get(&t->tab, &p, nh);
 }
 
+/* The leaf for addr under first-level link e: the group's entry for the
+ * last byte, or where that is 0 the leaf the link carries (lpm_int.h). */
+static inline uint32_t
+last_byte(const struct lpm_tab *t, uint32_t e, uint32_t addr)
+{
+	uint32_t x = LPM_LOAD(&t->grp[(e & LPM_E_MASK) << 8 | (addr & 0xff)]);
+
+	if (x != 0)
+		return x;
+	return (e & LPM_E_CARRY) ? lpm_carried(t, e) : 0;
+}
+
 uint32_t
 lpm4_lookup(const struct lpm4 *t, uint32_t addr)
 {
@@ -89,8 +103,7 @@ lpm4_lookup(const struct lpm4 *t, uint32_t addr)
 		return LPM_MISS;
 	e = LPM_LOAD(&root[addr >> 8]);
 	if (e & LPM_E_EXT)
-		e = LPM_LOAD(
-			&t->tab.grp[(e & LPM_E_MASK) << 8 | (addr & 0xff)]);
+		e = last_byte(&t->tab, e, addr);
 	return lpm_leaf_nh(e);
 }
 
@@ -128,9 +141,8 @@ lpm4_lookup_bulk(const struct lpm4 *t, const uint32_t *addrs, uint32_t *nhs,
 		if (ext != 0) {
 			for (i = 0; i < m; i++)
 				if (e[i] & LPM_E_EXT)
-					e[i] = LPM_LOAD(
-						&grp[(e[i] & LPM_E_MASK) << 8 |
-						     (addrs[base + i] & 0xff)]);
+					e[i] = last_byte(&t->tab, e[i],
+							 addrs[base + i]);
 		}
 		for (i = 0; i < m; i++)
 			nhs[base + i] = lpm_leaf_nh(e[i]);

@@ -3,20 +3,39 @@
  * other modules, which use lpm.h.
  *
  * A table is a first level ("root") of 2^root_bits entries indexed by the
- * top root_bits address bits (24 for IPv4, 16 for IPv6), then groups of 256
+ * top root_bits address bits (24 for IPv4, 16 for IPv6), then nodes of 256
  * entries, one per further address byte.  An entry is 32 bits:
  *
- *   bits  0..21  next hop (a leaf) or group index (an extension)
- *   bit  22      LPM_E_EXT: the entry points to a group for the next byte
+ *   bits  0..21  next hop (a leaf) or node index (a link)
+ *   bit  22      LPM_E_EXT: a link to a node for the next byte
  *   bit  23      LPM_E_VALID: a leaf holding a next hop
- *   bits 24..31  depth: length of the prefix the leaf came from
+ *   bits 24..31  leaf: depth, the length of the prefix the leaf came from
+ *   bit  24      link: LPM_E_CARRY, the link carries a leaf (below)
+ *   bit  25      link: LPM_E_SINGLE, the node is a single (below)
  *
- * 0 is the invalid leaf (no route, depth 0).  Every leaf holds the longest
- * prefix covering its whole range (leaf pushing), so a lookup follows
- * extensions until it reaches a leaf.  Invariant: a group exists only when
- * it holds an extension or a leaf deeper than the group's first bit;
- * otherwise all its entries would be equal and it is folded back into its
- * parent entry.
+ * Level L holds only the prefixes that end in it: lengths 0..root_bits in
+ * the root, then lengths root_bits + 8(L-1) + 1 .. root_bits + 8L.  Within
+ * a level an entry holds the longest such prefix covering its whole range
+ * (leaf pushing), or 0 when none does; prefixes of other levels are not
+ * pushed into it.  A link holds that leaf aside, in the node's carry word
+ * (car[] for a group, the single's car), flagged by LPM_E_CARRY.  A lookup
+ * follows links and keeps the last leaf it met (a carried one, or the last
+ * entry's): prefixes met further down are longer, so that is the longest
+ * match.  Updating a prefix therefore writes only the entries of its own
+ * level, never the nodes below.
+ *
+ * A node is a group (256 entries, 1 KiB, one level) or, in IPv6 tables, a
+ * single (16 bytes): a path-compressed chain of 1..LPM_SINGLE_MAX levels
+ * that hold one non-zero entry each, the links between them carrying
+ * nothing; it keeps the address bytes that select those entries (its key)
+ * and the entry of its last level.  Most nodes of a real IPv6 table are
+ * singles: a /48 alone in its /40, and everything below a lone /64 or /128
+ * (a /128 alone under a /48 is two singles, not ten groups).  A node exists
+ * only while it holds a non-zero entry; an empty one is folded back into
+ * its link (which becomes the carried leaf, or 0), a group left with one
+ * entry becomes a single, and two singles joined by a link that carries
+ * nothing are merged.  Free groups are all zeroes, so a new one needs no
+ * filling, and a count per group says when it is empty without reading it.
  */
 #ifndef CEN_LPM_INT_H
 #define CEN_LPM_INT_H
@@ -31,12 +50,56 @@
 #define LPM_E_EXT	  (1u << 22)
 #define LPM_E_VALID	  (1u << 23)
 #define LPM_E_DEPTH_SHIFT 24
+#define LPM_E_CARRY	  (1u << 24) /* links only */
+#define LPM_E_SINGLE	  (1u << 25) /* links only */
 #define LPM_GROUP_BITS	  8
 #define LPM_GROUP_SIZE	  (1u << LPM_GROUP_BITS)
 
 #define LPM_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
 struct lpm_retire;
+
+/* A single: key holds the address bytes that select its entries, the
+ * first in the top byte, and their number (its levels) in the low byte;
+ * val is the entry of its last level.  The key never changes while the
+ * single is linked (a lookup reads key and val apart). */
+#define LPM_SINGLE_MAX 7
+struct lpm_single {
+	uint32_t val;
+	uint32_t car; /* carried leaf, read when the link has LPM_E_CARRY */
+	uint64_t key;
+};
+
+_Static_assert(sizeof(struct lpm_single) == 16, "a single is 16 bytes");
+
+static inline unsigned
+lpm_single_len(uint64_t key)
+{
+	return (unsigned)(key & 0xff);
+}
+
+/* The top n bytes (1 <= n <= 7) of a key. */
+static inline uint64_t
+lpm_key_mask(unsigned n)
+{
+	return ~0ull << (64 - 8 * n);
+}
+
+/* Elements of one kind (groups, singles) taken lowest index first from a
+ * range of address space reserved once, committed as used; a 2 MiB stretch
+ * whose elements are all free goes back to the system. */
+struct lpm_pool {
+	char *base;
+	size_t bytes;	      /* reserved */
+	uint32_t esize;	      /* bytes per element */
+	uint32_t max;	      /* elements */
+	uint32_t n;	      /* in use or awaiting reclaim */
+	uint32_t hint;	      /* lowest word of used[] with a clear bit */
+	unsigned chunk_shift; /* log2 of the elements per 2 MiB */
+	uint64_t *used;	      /* a bit per element; NULL until the first */
+	uint32_t *chunk_used; /* elements in use per 2 MiB stretch */
+	uint32_t chunks_live; /* stretches with elements in use */
+};
 
 /* The rule store (lpm_rules.c): prefix -> next hop. */
 struct lpm_rules {
@@ -49,17 +112,19 @@ struct lpm_rules {
 
 struct lpm_tab {
 	/* Read by lookups. */
-	uint32_t *root; /* 2^root_bits entries; NULL while empty */
-	uint32_t *grp;	/* reserved group range, max_groups * 256 entries */
+	uint32_t *root;		   /* 2^root_bits entries; NULL while empty */
+	uint32_t *grp;		   /* group range, max_groups * 256 entries */
+	uint32_t *car;		   /* carry word per group */
+	struct lpm_single *single; /* single range, max_groups */
 	/* Writer only. */
 	uint8_t family, maxlen, root_bits, nlevels;
+	bool use_single; /* make singles (IPv6); else groups only */
 	uint32_t max_groups;
-	uint32_t ngroups;     /* groups linked or awaiting reclaim */
-	uint32_t hint;	      /* lowest word of used[] with a clear bit */
-	uint64_t *used;	      /* a bit per group; NULL until the first */
-	uint16_t *chunk_used; /* groups in use per 2 MiB stretch */
-	uint32_t chunks_live; /* stretches with groups in use */
-	size_t root_bytes, grp_bytes;
+	/* per group: non-zero entries (bits 0..15) and the xor of their
+	 * indices (16..23), which is the index when there is one */
+	uint32_t *meta;
+	struct lpm_pool groups, singles;
+	size_t root_bytes, side_bytes;
 	struct lpm_rules rules;
 	struct lpm_retire *batch; /* groups retired since the last call_rcu */
 	struct lpm_retire *done;  /* batches past their grace period */
@@ -98,6 +163,15 @@ static inline uint32_t
 lpm_leaf_nh(uint32_t e)
 {
 	return (e & LPM_E_VALID) ? (e & LPM_E_MASK) : LPM_MISS;
+}
+
+/* The leaf a link carries (only called when it has LPM_E_CARRY). */
+static inline uint32_t
+lpm_carried(const struct lpm_tab *t, uint32_t e)
+{
+	if (e & LPM_E_SINGLE)
+		return LPM_LOAD(&t->single[e & LPM_E_MASK].car);
+	return LPM_LOAD(&t->car[e & LPM_E_MASK]);
 }
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pthread.h>
 #include <urcu.h>
@@ -23,6 +24,16 @@
 #include "core/err.h"
 #include "core/prefix.h"
 #include "dataplane/lpm.h"
+
+/* Seconds on the monotonic clock: deadlines for the concurrent tests. */
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* xorshift64: fixed seeds give the same prefixes everywhere. */
 static uint64_t rng_state;
@@ -316,6 +327,7 @@ random_ops(uint8_t family, uint64_t seed, unsigned ops)
 	}
 	tab_mem(&t, &mem);
 	assert_int_equal(mem.groups, 0);
+	assert_int_equal(mem.singles, 0);
 	assert_int_equal(mem.pool_bytes, 0);
 	assert_int_equal(mem.root_bytes, 0);
 	tab_free(&t);
@@ -567,7 +579,7 @@ test_lpm6_default_and_host_routes(void **state)
 }
 
 static void
-test_lpm6_host_route_groups_freed_when_deleted(void **state)
+test_lpm6_host_route_nodes_freed_when_deleted(void **state)
 {
 	struct lpm6 *t = lpm6_new(NULL);
 	uint8_t a[16];
@@ -577,23 +589,36 @@ test_lpm6_host_route_groups_freed_when_deleted(void **state)
 	assert_int_equal(lpm6_add(t, a, 32, 1), 0);
 	lpm6_reclaim(t);
 	lpm6_mem(t, &m);
-	/* a /32 ends in the second group level (bits 24..31) */
-	assert_int_equal(m.groups, 2);
+	/* a /32 ends in the second level below the root (bits 24..31):
+	 * one single holds the two bytes */
+	assert_int_equal(m.groups, 0);
+	assert_int_equal(m.singles, 1);
+	assert_int_equal(m.single_bytes, 16);
 	assert_int_equal(m.root_bytes, 256u << 10);
 	v6("2001:db8::1", a);
 	assert_int_equal(lpm6_add(t, a, 128, 2), 0);
 	lpm6_mem(t, &m);
-	/* one group per byte past the first two */
-	assert_int_equal(m.groups, 14);
+	/* the twelve bytes past the /32: singles of seven and five */
+	assert_int_equal(m.groups, 0);
+	assert_int_equal(m.singles, 3);
+	assert_int_equal(lpm6_lookup(t, a), 2);
+	v6("2001:db8::2", a);
+	assert_int_equal(lpm6_lookup(t, a), 1);
+	v6("2001:db8:0:1::1", a);
+	assert_int_equal(lpm6_lookup(t, a), 1);
+	v6("2001:db8::1", a);
 	assert_int_equal(lpm6_del(t, a, 128), 0);
 	lpm6_reclaim(t);
 	lpm6_mem(t, &m);
-	assert_int_equal(m.groups, 2);
+	assert_int_equal(m.groups, 0);
+	assert_int_equal(m.singles, 1);
+	assert_int_equal(lpm6_lookup(t, a), 1);
 	v6("2001:db8::", a);
 	assert_int_equal(lpm6_del(t, a, 32), 0);
 	lpm6_reclaim(t);
 	lpm6_mem(t, &m);
 	assert_int_equal(m.groups, 0);
+	assert_int_equal(m.singles, 0);
 	assert_int_equal(m.pool_bytes, 0);
 	assert_int_equal(m.root_bytes, 0);
 	v6("2001:db8::1", a);
@@ -603,36 +628,247 @@ test_lpm6_host_route_groups_freed_when_deleted(void **state)
 	lpm6_free(t);
 }
 
+/* Two prefixes whose paths part inside a single: it is split there (a
+ * group where they part), and joined again when one goes. */
 static void
-test_lpm6_add_fails_cleanly_when_groups_run_out_midway(void **state)
+test_lpm6_single_split_where_paths_part_and_joined_when_one_goes(void **state)
+{
+	struct lpm6 *t = lpm6_new(NULL);
+	uint8_t a[16], b[16], c[16];
+	struct lpm_mem m;
+
+	v6("2001:db8:1:2:3:4:5:6", a);
+	v6("2001:db8:1:2:3:4:5:7", b);
+	v6("2001:db8:1:2:3:4:5:8", c);
+	assert_int_equal(lpm6_add(t, a, 128, 1), 0);
+	lpm6_reclaim(t);
+	lpm6_mem(t, &m);
+	assert_int_equal(m.singles, 2); /* levels 1..7 and 8..14 */
+	assert_int_equal(m.groups, 0);
+	/* b parts from a in the last byte: a group at level 14 */
+	assert_int_equal(lpm6_add(t, b, 128, 2), 0);
+	assert_int_equal(lpm6_lookup(t, a), 1);
+	assert_int_equal(lpm6_lookup(t, b), 2);
+	assert_int_equal(lpm6_lookup(t, c), LPM_MISS);
+	lpm6_reclaim(t);
+	lpm6_mem(t, &m);
+	assert_int_equal(m.groups, 1);
+	assert_int_equal(m.singles, 2); /* 1..7 and 8..13 */
+	/* a /120 over both ends in the same group */
+	assert_int_equal(lpm6_add(t, c, 120, 3), 0);
+	assert_int_equal(lpm6_lookup(t, a), 1);
+	assert_int_equal(lpm6_lookup(t, c), 3);
+	assert_int_equal(lpm6_del(t, c, 120), 0);
+	assert_int_equal(lpm6_lookup(t, c), LPM_MISS);
+	/* a /64 ends at level 6, inside the single of levels 1..7: it is
+	 * split there, and the link between the halves carries the /64 */
+	assert_int_equal(lpm6_add(t, a, 64, 4), 0);
+	assert_int_equal(lpm6_lookup(t, c), 4);
+	assert_int_equal(lpm6_lookup(t, a), 1);
+	assert_int_equal(lpm6_del(t, a, 64), 0);
+	assert_int_equal(lpm6_lookup(t, c), LPM_MISS);
+	assert_int_equal(lpm6_del(t, b, 128), 0);
+	assert_int_equal(lpm6_lookup(t, a), 1);
+	assert_int_equal(lpm6_lookup(t, b), LPM_MISS);
+	lpm6_reclaim(t);
+	lpm6_mem(t, &m);
+	/* back to the two singles of a lone /128 */
+	assert_int_equal(m.groups, 0);
+	assert_int_equal(m.singles, 2);
+	assert_int_equal(lpm6_del(t, a, 128), 0);
+	lpm6_reclaim(t);
+	lpm6_mem(t, &m);
+	assert_int_equal(m.singles + m.groups + m.root_bytes, 0);
+	lpm6_free(t);
+}
+
+/* Singles and groups each have max_groups; an add that runs out of either
+ * halfway down leaves the table as it was. */
+static void
+test_lpm6_add_fails_cleanly_when_singles_run_out_midway(void **state)
 {
 	struct lpm_config cfg = { 2048 };
 	struct lpm6 *t = lpm6_new(&cfg);
-	uint8_t a[16] = { 0x20, 0x01 };
+	uint8_t a[16] = { 0 };
 	struct lpm_mem m;
 	uint32_t i, nh;
 	int rc = 0;
 
 	assert_non_null(t);
-	/* each /128 under its own /24 of 2001::/16 needs 13 groups, and
-	 * the first one the group for 2001::/16 too: 157 fit in 2048 */
-	for (i = 0; i < 200 && rc == 0; i++) {
-		a[2] = (uint8_t)i;
-		a[15] = 1;
+	/* a /64 in a /16 of its own: one single (levels 1..6) */
+	a[0] = 0x3f;
+	assert_int_equal(lpm6_add(t, a, 64, 7), 0);
+	/* a /128 in a /16 of its own: two singles (levels 1..7, 8..14);
+	 * after 1023 of them one single is left, the next add takes it for
+	 * the bottom of its chain and fails on the top */
+	a[15] = 1;
+	for (i = 0; i < 2000 && rc == 0; i++) {
+		a[0] = (uint8_t)(0x20 + i / 256);
+		a[1] = (uint8_t)i;
 		rc = lpm6_add(t, a, 128, i);
 	}
 	assert_int_equal(rc, -CEN_ETOOBIG);
-	assert_int_equal(i, 158);
-	assert_int_equal(lpm6_count(t), 157);
+	assert_int_equal(i, 1024);
+	assert_int_equal(lpm6_count(t), 1024);
 	assert_int_equal(lpm6_get(t, a, 128, &nh), -CEN_ENOENT);
 	assert_int_equal(lpm6_lookup(t, a), LPM_MISS);
-	/* the groups made on the way down were folded back */
 	lpm6_reclaim(t);
 	lpm6_mem(t, &m);
-	assert_int_equal(m.groups, 1 + 157 * 13);
-	a[2] = 5;
+	assert_int_equal(m.singles, 2047);
+	assert_int_equal(m.groups, 0);
+	for (i = 0; i < 1023; i++) {
+		a[0] = (uint8_t)(0x20 + i / 256);
+		a[1] = (uint8_t)i;
+		assert_int_equal(lpm6_lookup(t, a), i);
+	}
+	/* room again once a prefix goes (and a grace period passes) */
+	a[0] = 0x3f;
+	a[1] = 0;
+	a[15] = 0;
+	assert_int_equal(lpm6_del(t, a, 64), 0);
+	lpm6_reclaim(t);
+	a[0] = (uint8_t)(0x20 + 1023 / 256);
+	a[1] = (uint8_t)1023;
+	a[15] = 1;
+	assert_int_equal(lpm6_add(t, a, 128, 5), 0);
 	assert_int_equal(lpm6_lookup(t, a), 5);
 	lpm6_free(t);
+}
+
+static void
+test_lpm6_add_fails_cleanly_when_groups_run_out(void **state)
+{
+	struct lpm_config cfg = { 2048 };
+	struct lpm6 *t = lpm6_new(&cfg);
+	uint8_t a[16] = { 0 };
+	struct lpm_mem m;
+	uint32_t i, nh;
+	int rc = 0;
+
+	assert_non_null(t);
+	/* a /20 owns 16 entries of the level below the root: a group
+	 * each, in /16s of their own */
+	for (i = 0; i < 4096 && rc == 0; i++) {
+		a[0] = (uint8_t)(i >> 8);
+		a[1] = (uint8_t)i;
+		a[2] = 0x50;
+		rc = lpm6_add(t, a, 20, i);
+	}
+	assert_int_equal(rc, -CEN_ETOOBIG);
+	assert_int_equal(i, 2049);
+	assert_int_equal(lpm6_count(t), 2048);
+	assert_int_equal(lpm6_get(t, a, 20, &nh), -CEN_ENOENT);
+	assert_int_equal(lpm6_lookup(t, a), LPM_MISS);
+	lpm6_reclaim(t);
+	lpm6_mem(t, &m);
+	assert_int_equal(m.groups, 2048);
+	assert_int_equal(m.singles, 0);
+	/* a prefix that needs only a single still goes in */
+	a[0] = 0x30;
+	a[1] = 0;
+	assert_int_equal(lpm6_add(t, a, 48, 9), 0);
+	assert_int_equal(lpm6_lookup(t, a), 9);
+	lpm6_free(t);
+}
+
+/* Adds and deletes as fast as the writer goes retire nodes faster than
+ * grace periods may pass: a pool full of nodes that only wait for one
+ * must not fail an add (the writer waits for the grace period). */
+static void
+test_lpm6_churn_never_fails_for_nodes_awaiting_a_grace_period(void **state)
+{
+	struct lpm_config cfg = { 2048 };
+	struct lpm6 *t = lpm6_new(&cfg);
+	uint8_t a[16] = { 0x20, 0x01 };
+	struct lpm_mem m;
+
+	assert_non_null(t);
+	/* each round makes and retires two singles and a group */
+	for (uint32_t i = 0; i < 20000; i++) {
+		a[2] = (uint8_t)(i >> 8);
+		a[15] = (uint8_t)i;
+		assert_int_equal(lpm6_add(t, a, 128, i), 0);
+		a[14] = 1;
+		assert_int_equal(lpm6_add(t, a, 120, i), 0);
+		assert_int_equal(lpm6_lookup(t, a), i);
+		assert_int_equal(lpm6_del(t, a, 120), 0);
+		a[14] = 0;
+		assert_int_equal(lpm6_lookup(t, a), i);
+		assert_int_equal(lpm6_del(t, a, 128), 0);
+	}
+	lpm6_reclaim(t);
+	lpm6_mem(t, &m);
+	assert_int_equal(m.groups + m.singles + m.root_bytes, 0);
+	lpm6_free(t);
+}
+
+/* A handful of nested prefixes of every length, added and deleted at
+ * random, checked after every change (single and bulk lookups) around
+ * each of them: paths share long stretches, so singles are split, turned
+ * into groups, shrunk and joined over and over. */
+static void
+test_lpm6_nested_deep_prefixes_match_brute_force_after_every_change(
+	void **state)
+{
+	struct model *m = calloc(1, sizeof(*m));
+	struct prefix base[6], p, a;
+	struct tab t;
+	struct lpm_mem mem;
+	uint8_t x[16];
+
+	assert_non_null(m);
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		rng_seed(seed * 7919);
+		tab_new(&t, PREFIX_AF_INET6, NULL);
+		m->n = 0;
+		for (unsigned k = 0; k < 6; k++) {
+			memset(x, 0, 16);
+			x[0] = 0x20;
+			x[1] = 0x01;
+			for (unsigned b = 2; b < 16; b++)
+				if (rng_below(4) == 0)
+					x[b] = (uint8_t)rng();
+			prefix_from_v6(&base[k], x, 128);
+		}
+		for (unsigned op = 0; op < 300; op++) {
+			long i;
+
+			p = base[rng_below(6)];
+			p.len = (uint8_t)(rng_below(3) == 0
+						  ? rng_below(129)
+						  : 120 + rng_below(9) -
+							    8 * rng_below(15));
+			prefix_canon(&p);
+			i = model_find(m, &p);
+			if (i >= 0 && rng_below(2) == 0) {
+				assert_int_equal(tab_del(&t, &p), 0);
+				m->p[i] = m->p[m->n - 1];
+				m->nh[i] = m->nh[m->n - 1];
+				m->n--;
+			} else {
+				uint32_t nh = rng_below(LPM_NH_MAX + 1);
+
+				if (i < 0) {
+					i = (long)m->n++;
+					m->p[i] = p;
+				}
+				m->nh[i] = nh;
+				assert_int_equal(tab_add(&t, &p, nh), 0);
+			}
+			for (unsigned k = 0; k < 6; k++) {
+				addr_near(&base[k], &a);
+				assert_int_equal(tab_lookup(&t, &a),
+						 model_lookup(m, &a));
+			}
+			check_against_model(&t, m, 64);
+		}
+		while (m->n > 0)
+			assert_int_equal(tab_del(&t, &m->p[--m->n]), 0);
+		tab_mem(&t, &mem);
+		assert_int_equal(mem.groups + mem.singles + mem.root_bytes, 0);
+		tab_free(&t);
+	}
+	free(m);
 }
 
 /* Concurrency: a writer flips prefixes between next hops 1 and 2 and
@@ -684,7 +920,7 @@ conc_reader(void *arg)
 				c->bad++;
 				c->bad_nh = out[k];
 			}
-		c->lookups += 64;
+		__atomic_add_fetch(&c->lookups, 64, __ATOMIC_RELAXED);
 	}
 	rcu_unregister_thread();
 	return NULL;
@@ -707,7 +943,15 @@ concurrent(uint8_t family)
 		assert_int_equal(lpm6_add(c.t6, a, 16, 100), 0);
 	}
 	assert_int_equal(pthread_create(&th, NULL, conc_reader, &c), 0);
-	for (unsigned i = 0; i < 300000 && c.bad == 0; i++) {
+	/* at least 300000 changes, and on until the reader has looked up
+	 * through many of them (it may start late on a busy machine) */
+	double end = now_s() + 30;
+
+	for (unsigned i = 0;
+	     (i < 300000 ||
+	      __atomic_load_n(&c.lookups, __ATOMIC_RELAXED) < (1u << 20)) &&
+	     c.bad == 0 && now_s() < end;
+	     i++) {
 		/* 64 /24s (IPv6: /40s) and a /28 (/124) inside each */
 		unsigned k = rng_below(128), blk = k % 64;
 		unsigned len = family == PREFIX_AF_INET ? (k < 64 ? 24 : 28)
@@ -736,9 +980,154 @@ concurrent(uint8_t family)
 		fail_msg("reader saw %lu bad next hops (e.g. %u) in %lu "
 			 "lookups",
 			 c.bad, c.bad_nh, c.lookups);
-	assert_true(c.lookups > 0);
+	assert_true(c.lookups >= (1u << 20));
 	lpm4_free(c.t4);
 	lpm6_free(c.t6);
+}
+
+/* IPv6 paths reshaped under a reader: 24 prefixes along three /128s that
+ * share long stretches (so singles are split, become groups, shrink and
+ * are joined again), each with a next hop of its own, come and go, but for
+ * the /64s and one /127, which stay; a reader checks that every answer is
+ * the next hop of a prefix that contains the address (or of the /16 under
+ * them all) and no shorter than the longest of those that stay: never a
+ * miss, a next hop from elsewhere, or a hole while a node is replaced. */
+#define RESHAPE_N      24
+#define RESHAPE_PROBES 96
+
+struct reshape {
+	struct lpm6 *t;
+	struct prefix p[RESHAPE_N];
+	uint8_t probe[RESHAPE_PROBES][16];
+	uint32_t ok[RESHAPE_PROBES]; /* bit i: p[i] contains the probe */
+	uint8_t min[RESHAPE_PROBES]; /* longest pinned prefix over it */
+	volatile int stop;
+	unsigned long lookups, bad;
+	uint32_t bad_nh;
+};
+
+/* The prefixes that stay: the /64s and the first base's /127. */
+static bool
+reshape_pinned(const struct reshape *r, unsigned i)
+{
+	return r->p[i].len == 64 || (r->p[i].len == 127 && i % 3 == 0);
+}
+
+static void *
+reshape_reader(void *arg)
+{
+	struct reshape *r = arg;
+	uint32_t out[RESHAPE_PROBES], nh;
+
+	rcu_register_thread();
+	while (!r->stop) {
+		rcu_read_lock();
+		lpm6_lookup_bulk(r->t, (const uint8_t(*)[16])r->probe, out,
+				 RESHAPE_PROBES);
+		out[r->lookups % RESHAPE_PROBES] = lpm6_lookup(
+			r->t, r->probe[r->lookups % RESHAPE_PROBES]);
+		rcu_read_unlock();
+		for (unsigned k = 0; k < RESHAPE_PROBES; k++) {
+			nh = out[k];
+			if (nh == 100 && r->min[k] == 0)
+				continue;
+			if (nh >= 1 && nh <= RESHAPE_N &&
+			    (r->ok[k] >> (nh - 1) & 1) &&
+			    r->p[nh - 1].len >= r->min[k])
+				continue;
+			r->bad++;
+			r->bad_nh = nh;
+		}
+		__atomic_add_fetch(&r->lookups, RESHAPE_PROBES,
+				   __ATOMIC_RELAXED);
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void
+test_lpm6_reader_sees_only_covering_prefixes_while_paths_reshape(void **state)
+{
+	static const char *const bases[] = { "2001:db8:1:2:3:4:5:6",
+					     "2001:db8:1:2:3:4:9:6",
+					     "2001:db8:1:7:3:4:5:6" };
+	static const uint8_t lens[] = { 32, 48, 56, 63, 64, 100, 127, 128 };
+	struct reshape *r = calloc(1, sizeof(*r));
+	bool in[RESHAPE_N] = { false };
+	struct prefix a;
+	uint8_t x[16];
+	pthread_t th;
+
+	assert_non_null(r);
+	rng_seed(77);
+	assert_non_null(r->t = lpm6_new(NULL));
+	for (unsigned i = 0; i < RESHAPE_N; i++) {
+		v6(bases[i % 3], x);
+		prefix_from_v6(&r->p[i], x, lens[i / 3]);
+		prefix_canon(&r->p[i]);
+	}
+	for (unsigned k = 0; k < RESHAPE_PROBES; k++) {
+		addr_near(&r->p[k % RESHAPE_N], &a);
+		memcpy(r->probe[k], a.addr.v6, 16);
+		for (unsigned i = 0; i < RESHAPE_N; i++)
+			if (prefix_contains(&r->p[i], &a))
+				r->ok[k] |= 1u << i;
+		/* addr_near may step outside the /16 */
+		r->probe[k][0] = 0x20;
+		r->probe[k][1] = 0x01;
+		memcpy(a.addr.v6, r->probe[k], 16);
+		r->ok[k] = 0;
+		for (unsigned i = 0; i < RESHAPE_N; i++) {
+			if (!prefix_contains(&r->p[i], &a))
+				continue;
+			r->ok[k] |= 1u << i;
+			if (reshape_pinned(r, i) && r->p[i].len > r->min[k])
+				r->min[k] = r->p[i].len;
+		}
+	}
+	v6("2001::", x);
+	assert_int_equal(lpm6_add(r->t, x, 16, 100), 0);
+	for (unsigned i = 0; i < RESHAPE_N; i++)
+		if (reshape_pinned(r, i))
+			assert_int_equal(lpm6_add(r->t, r->p[i].addr.v6,
+						  r->p[i].len, i + 1),
+					 0);
+	assert_int_equal(pthread_create(&th, NULL, reshape_reader, r), 0);
+	double end = now_s() + 30;
+
+	for (unsigned op = 0;
+	     (op < 100000 ||
+	      __atomic_load_n(&r->lookups, __ATOMIC_RELAXED) < (1u << 20)) &&
+	     r->bad == 0 && now_s() < end;
+	     op++) {
+		unsigned i = rng_below(RESHAPE_N);
+		int rc;
+
+		/* the bases share their first bytes: some prefixes are
+		 * the same, and go by the first of them */
+		for (unsigned j = 0; j < i; j++)
+			if (prefix_equal(&r->p[j], &r->p[i]))
+				i = j;
+		if (reshape_pinned(r, i))
+			continue;
+
+		if (in[i])
+			rc = lpm6_del(r->t, r->p[i].addr.v6, r->p[i].len);
+		else
+			rc = lpm6_add(r->t, r->p[i].addr.v6, r->p[i].len,
+				      i + 1);
+		assert_int_equal(rc, 0);
+		in[i] = !in[i];
+	}
+	r->stop = 1;
+	pthread_join(th, NULL);
+	if (r->bad != 0)
+		fail_msg("reader saw %lu wrong answers "
+			 "(e.g. %u) in %lu lookups",
+			 r->bad, r->bad_nh, r->lookups);
+	assert_true(r->lookups >= (1u << 20));
+	lpm6_free(r->t);
+	free(r);
 }
 
 static void
@@ -773,16 +1162,25 @@ main(void)
 		cmocka_unit_test(
 			test_lpm4_matches_brute_force_over_random_adds_and_deletes),
 		cmocka_unit_test(test_lpm6_default_and_host_routes),
+		cmocka_unit_test(test_lpm6_host_route_nodes_freed_when_deleted),
 		cmocka_unit_test(
-			test_lpm6_host_route_groups_freed_when_deleted),
+			test_lpm6_single_split_where_paths_part_and_joined_when_one_goes),
 		cmocka_unit_test(
-			test_lpm6_add_fails_cleanly_when_groups_run_out_midway),
+			test_lpm6_add_fails_cleanly_when_singles_run_out_midway),
+		cmocka_unit_test(
+			test_lpm6_add_fails_cleanly_when_groups_run_out),
+		cmocka_unit_test(
+			test_lpm6_churn_never_fails_for_nodes_awaiting_a_grace_period),
+		cmocka_unit_test(
+			test_lpm6_nested_deep_prefixes_match_brute_force_after_every_change),
 		cmocka_unit_test(
 			test_lpm6_matches_brute_force_over_random_adds_and_deletes),
 		cmocka_unit_test(
 			test_lpm4_reader_sees_only_old_or_new_next_hops_during_updates),
 		cmocka_unit_test(
 			test_lpm6_reader_sees_only_old_or_new_next_hops_during_updates),
+		cmocka_unit_test(
+			test_lpm6_reader_sees_only_covering_prefixes_while_paths_reshape),
 	};
 	int rc;
 
