@@ -105,8 +105,13 @@ echo "== cend: 3 nodes, sender at node 1, receivers at nodes 2 and 3, $n prefixe
 "$work/bgpblast" --send 127.0.0.2:65001@$net.1:1790 \
 	--recv 127.0.0.3:65002@$net.2:1790 --recv 127.0.0.4:65003@$net.3:1790 \
 	--prefixes "$n" --per-update "$per" --withdraw --timeout 600 | tee "$work/cend.out"
+# peak RSS, and CPU time (user + system) over the whole run: on a shared
+# machine the CPU time varies less than the wall-clock times
+tck=$(getconf CLK_TCK)
 for i in 1 2 3; do
-	echo "cend node $i peak_rss_kb=$(awk '/VmHWM/{print $2}' /proc/${pids[$((i - 1))]}/status)"
+	p=${pids[$((i - 1))]}
+	cpu=$(awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' /proc/$p/stat)
+	echo "cend node $i peak_rss_kb=$(awk '/VmHWM/{print $2}' /proc/$p/status) cpu_s=$cpu"
 done
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait 2>/dev/null || true

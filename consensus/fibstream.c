@@ -48,9 +48,14 @@ struct fs_item {
 			 * address; then the packed FibEntry */
 };
 
-/* Items coalesced by key, in the order their keys were first put. */
+/* Items coalesced by key, in the order their keys were first put.  The
+ * index is open addressing over slots of (low 32 bits of the key's hash)
+ * << 32 | (index + 1 in v), 0 for an empty slot, at most half full: a
+ * probe touches an item only when 32 bits of its hash match.  An entry of
+ * a full table puts tens of thousands of items here, once each. */
 struct fs_set {
-	struct hmap map; /* item (its key) -> index + 1 in v */
+	uint64_t *slots;
+	size_t nslots; /* power of two, or 0 */
 	struct fs_item **v;
 	size_t n, cap;
 	size_t bytes;
@@ -121,8 +126,12 @@ struct fibstream {
 	uv_timer_t timer;
 	struct rpc_method methods[3];
 	uint64_t applied;
-	uint64_t gen;	   /* bumped when the engine is replaced */
-	struct fs_set cur; /* changes of the entry being applied */
+	uint64_t gen; /* bumped when the engine is replaced */
+	/* the changes of the entry being applied, in order and not yet
+	 * coalesced (cur_coalesce), and for each its sort key */
+	struct fs_set cur;
+	uint64_t *cur_keys, *cur_tmp;
+	size_t cur_kcap;
 	struct fs_rec *ring;
 	size_t ring_cap, ring_head, ring_n;
 	size_t hist_entries, hist_bytes;
@@ -206,14 +215,13 @@ item_eq(const void *a, const void *b)
 static struct fs_item *
 item_from_delta(struct fibstream *fs, const struct engine_delta *d)
 {
-	Cend__V1__FibEntry fe = CEND__V1__FIB_ENTRY__INIT;
-	struct fibmsg_entry_buf buf;
+	uint8_t val[2048];
 	struct cen_err err = { 0 };
 	size_t rl, tl, vl, al, klen, vlen;
 	struct fs_item *it;
 	uint8_t *k;
 
-	if (fibmsg_entry_from_delta(d, &fe, &buf, &err) != 0) {
+	if (fibmsg_entry_encode(d, val, sizeof(val), &vlen, &err) != 0) {
 		fs_log(fs, "a FIB change cannot be streamed: %s", err.msg);
 		return NULL;
 	}
@@ -222,7 +230,6 @@ item_from_delta(struct fibstream *fs, const struct engine_delta *d)
 	vl = d->view != NULL ? strlen(d->view) : 0;
 	al = d->prefix.family == PREFIX_AF_INET6 ? 16 : 4;
 	klen = rl + tl + vl + 3 + 2 + al;
-	vlen = cend__v1__fib_entry__get_packed_size(&fe);
 	it = xalloc(sizeof(*it) + klen + vlen);
 	it->refs = 0;
 	it->klen = (uint32_t)klen;
@@ -241,7 +248,7 @@ item_from_delta(struct fibstream *fs, const struct engine_delta *d)
 	*k++ = d->prefix.len;
 	memcpy(k, d->prefix.addr.bytes, al);
 	it->hash = hmap_hash_bytes(it->data, klen, 0);
-	cend__v1__fib_entry__pack(&fe, it->data + klen);
+	memcpy(it->data + klen, val, vlen);
 	return it;
 }
 
@@ -253,28 +260,71 @@ item_in_region(const struct fs_item *it, const struct fs_sub *s)
 
 /* ---- coalescing sets ----------------------------------------------- */
 
+#define SET_TAG(hash) ((uint64_t)(uint32_t)(hash) << 32)
+
 static void
 set_init(struct fs_set *s)
 {
 	memset(s, 0, sizeof(*s));
-	hmap_init(&s->map, item_eq);
+}
+
+/* The slot of it's key, or the empty slot where it would go. */
+static size_t
+set_find(const struct fs_set *s, const struct fs_item *it)
+{
+	size_t mask = s->nslots - 1, i = (uint32_t)it->hash & mask;
+	uint64_t tag = SET_TAG(it->hash);
+
+	for (;; i = (i + 1) & mask) {
+		uint64_t x = s->slots[i];
+
+		if (x == 0 || ((x & ~(uint64_t)UINT32_MAX) == tag &&
+			       item_eq(s->v[(uint32_t)x - 1], it)))
+			return i;
+	}
+}
+
+static void
+set_grow(struct fs_set *s)
+{
+	size_t n = s->nslots ? s->nslots * 2 : 64, mask = n - 1;
+	uint64_t *v = calloc(n, sizeof(*v));
+
+	if (v == NULL) {
+		fprintf(stderr, "set_put: out of memory\n");
+		abort();
+	}
+	for (size_t i = 0; i < s->nslots; i++) {
+		uint64_t x = s->slots[i];
+		size_t j;
+
+		if (x == 0)
+			continue;
+		for (j = (x >> 32) & mask; v[j] != 0; j = (j + 1) & mask)
+			;
+		v[j] = x;
+	}
+	free(s->slots);
+	s->slots = v;
+	s->nslots = n;
 }
 
 /* Puts it (taking a reference), replacing the item of the same key. */
 static void
 set_put(struct fs_set *s, struct fs_item *it)
 {
-	uintptr_t idx = (uintptr_t)hmap_get(&s->map, it->hash, it);
+	size_t slot;
 
+	if ((s->n + 1) * 2 > s->nslots)
+		set_grow(s);
+	slot = set_find(s, it);
 	it->refs++;
 	s->bytes += item_size(it);
-	if (idx != 0) {
+	if (s->slots[slot] != 0) {
+		uint32_t idx = (uint32_t)s->slots[slot];
 		struct fs_item *old = s->v[idx - 1];
 
 		s->v[idx - 1] = it;
-		/* re-keys the slot on it before old goes */
-		if (hmap_put(&s->map, it->hash, it, (void *)idx, NULL) != 0)
-			abort();
 		s->bytes -= item_size(old);
 		item_unref(old);
 		return;
@@ -284,23 +334,39 @@ set_put(struct fs_set *s, struct fs_item *it)
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
 	s->v[s->n++] = it;
-	if (hmap_put(&s->map, it->hash, it, (void *)(uintptr_t)s->n, NULL) !=
-	    0) {
-		fprintf(stderr, "set_put: out of memory\n");
-		abort();
-	}
+	s->slots[slot] = SET_TAG(it->hash) | s->n;
+}
+
+/* Frees the index; the items are the caller's business. */
+static void
+set_fini_index(struct fs_set *s)
+{
+	free(s->slots);
+	s->slots = NULL;
+	s->nslots = 0;
 }
 
 /* Hands over the items (and their references) in order; s is empty
- * after. */
+ * after.  The index stays allocated for the next entry's changes unless
+ * it is far bigger than these needed. */
 static struct fs_item **
 set_steal(struct fs_set *s, size_t *n)
 {
 	struct fs_item **v = s->v;
+	uint64_t *slots = s->slots;
+	size_t nslots = s->nslots;
 
 	*n = s->n;
-	hmap_fini(&s->map);
+	if (nslots > 64 && nslots > 8 * s->n) {
+		free(slots);
+		slots = NULL;
+		nslots = 0;
+	} else if (slots != NULL) {
+		memset(slots, 0, nslots * sizeof(*slots));
+	}
 	set_init(s);
+	s->slots = slots;
+	s->nslots = nslots;
 	return v;
 }
 
@@ -555,7 +621,7 @@ sub_finish(struct fs_sub *s, rpc_status st, const char *msg)
 	}
 	rpc_stream_end(s->call, st, msg);
 	sub_drop_out(s);
-	hmap_fini(&s->pending.map);
+	set_fini_index(&s->pending);
 	free(s);
 }
 
@@ -841,6 +907,109 @@ check_source(struct fibstream *fs, uint64_t index)
 	return true;
 }
 
+/* Appends a change of the entry being applied (taking a reference). */
+static void
+cur_append(struct fibstream *fs, struct fs_item *it)
+{
+	struct fs_set *s = &fs->cur;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	if (s->n == fs->cur_kcap) {
+		fs->cur_kcap = fs->cur_kcap ? fs->cur_kcap * 2 : 64;
+		fs->cur_keys = xrealloc(fs->cur_keys,
+					fs->cur_kcap * sizeof(*fs->cur_keys));
+	}
+	it->refs++;
+	s->bytes += item_size(it);
+	/* high 32 bits of the key's hash, then the position */
+	fs->cur_keys[s->n] = (it->hash & ~(uint64_t)UINT32_MAX) | s->n;
+	s->v[s->n++] = it;
+}
+
+/*
+ * Coalesces the changes of the entry being applied by key, as set_put
+ * would have: the latest change of a key takes the place of its first.
+ * An entry of a full table brings hundreds of thousands of changes, nearly
+ * all to distinct keys, and probing a hash index for each one misses the
+ * caches every time; sorting the (hash, position) pairs (LSD radix, 8 bits
+ * a pass, stable) reads and writes memory in order instead, and only keys
+ * whose hashes meet are compared.
+ */
+static void
+cur_coalesce(struct fibstream *fs)
+{
+	struct fs_set *s = &fs->cur;
+	uint64_t *a = fs->cur_keys, *b;
+	size_t n = s->n, k = 0;
+	bool dup = false;
+
+	if (n < 2)
+		return;
+	b = fs->cur_tmp = xrealloc(fs->cur_tmp, n * sizeof(*b));
+	for (unsigned shift = 32; shift < 64; shift += 8) {
+		size_t cnt[256] = { 0 }, at = 0;
+
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i] >> shift) & 0xff]++;
+		for (size_t d = 0; d < 256; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i] >> shift) & 0xff]++] = a[i];
+		a = b;
+		b = a == fs->cur_keys ? fs->cur_tmp : fs->cur_keys;
+	}
+	/* an even number of passes: a is cur_keys again */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && (a[j] >> 32) == (a[i] >> 32))
+			j++;
+		/* a run of equal hashes, in the order of the changes */
+		for (size_t x = i; x + 1 < j; x++) {
+			uint32_t first = (uint32_t)a[x];
+
+			if (s->v[first] == NULL)
+				continue;
+			for (size_t y = x + 1; y < j; y++) {
+				uint32_t later = (uint32_t)a[y];
+				struct fs_item *it = s->v[later];
+
+				if (it == NULL ||
+				    it->hash != s->v[first]->hash ||
+				    !item_eq(it, s->v[first]))
+					continue;
+				s->bytes -= item_size(s->v[first]);
+				item_unref(s->v[first]);
+				s->v[first] = it;
+				s->v[later] = NULL;
+				dup = true;
+			}
+		}
+		i = j;
+	}
+	if (dup) {
+		for (size_t i = 0; i < n; i++)
+			if (s->v[i] != NULL)
+				s->v[k++] = s->v[i];
+		s->n = k;
+	}
+	if (fs->cur_kcap > 4096 && n < fs->cur_kcap / 8) {
+		/* a full table went through: give the memory back */
+		free(fs->cur_keys);
+		fs->cur_keys = NULL;
+		fs->cur_kcap = 0;
+	}
+	free(fs->cur_tmp);
+	fs->cur_tmp = NULL;
+}
+
 void
 fibstream_delta(const struct engine_delta *d, uint64_t index, void *arg)
 {
@@ -850,7 +1019,7 @@ fibstream_delta(const struct engine_delta *d, uint64_t index, void *arg)
 	if (fs->stopping)
 		return;
 	if ((it = item_from_delta(fs, d)) != NULL)
-		set_put(&fs->cur, it);
+		cur_append(fs, it);
 }
 
 void
@@ -870,6 +1039,7 @@ fibstream_applied(uint64_t index, void *arg)
 		return;
 	}
 	fs->applied = index;
+	cur_coalesce(fs);
 	bytes = fs->cur.bytes;
 	v = set_steal(&fs->cur, &n);
 	if (n == 0) {
@@ -1185,7 +1355,7 @@ fibstream_stop(struct fibstream *fs)
 	if (fs->node != NULL)
 		node_unlisten(fs->node, &fs->listener);
 	set_clear(&fs->cur);
-	hmap_fini(&fs->cur.map);
+	free(fs->cur_keys);
 	while (fs->ring_n > 0)
 		ring_pop(fs);
 	free(fs->ring);

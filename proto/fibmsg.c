@@ -175,6 +175,156 @@ fibmsg_entry_from_delta(const struct engine_delta *d, Cend__V1__FibEntry *out,
 	return 0;
 }
 
+/* ---- encoding entries directly ------------------------------------------ */
+
+/* Field keys of FibEntry, Prefix, NextHopGroup and NextHop (fib.proto). */
+#define K_ENTRY_REGION	  0x0a /* 1, bytes */
+#define K_ENTRY_TABLE	  0x12 /* 2, bytes */
+#define K_ENTRY_VIEW	  0x1a /* 3, bytes */
+#define K_ENTRY_PREFIX	  0x22 /* 4, bytes */
+#define K_ENTRY_GROUP	  0x2a /* 5, bytes */
+#define K_ENTRY_WITHDRAWN 0x30 /* 6, varint */
+#define K_ENTRY_NO_ROUTE  0x38 /* 7, varint */
+#define K_PREFIX_FAMILY	  0x08
+#define K_PREFIX_LEN	  0x10
+#define K_PREFIX_ADDR	  0x1a
+#define K_GROUP_NH	  0x0a
+#define K_NH_KIND	  0x08
+#define K_NH_ID		  0x12
+#define K_NH_WEIGHT	  0x18
+
+static size_t
+vsize(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *
+vput(uint8_t *w, uint64_t v)
+{
+	while (v >= 0x80) {
+		*w++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*w++ = (uint8_t)v;
+	return w;
+}
+
+/* A string or bytes field; proto3 leaves an empty one out. */
+static size_t
+lsize(size_t len)
+{
+	return len > 0 ? 1 + vsize(len) + len : 0;
+}
+
+static uint8_t *
+lput(uint8_t *w, uint8_t key, const void *data, size_t len)
+{
+	if (len == 0)
+		return w;
+	*w++ = key;
+	w = vput(w, len);
+	memcpy(w, data, len);
+	return w + len;
+}
+
+/* A varint field; left out when 0. */
+static size_t
+isize(uint64_t v)
+{
+	return v != 0 ? 1 + vsize(v) : 0;
+}
+
+static uint8_t *
+iput(uint8_t *w, uint8_t key, uint64_t v)
+{
+	if (v == 0)
+		return w;
+	*w++ = key;
+	return vput(w, v);
+}
+
+static size_t
+nh_size(const struct engine_nh *nh)
+{
+	return isize(nh->kind) + lsize(nh->id != NULL ? strlen(nh->id) : 0) +
+	       isize(nh->weight);
+}
+
+int
+fibmsg_entry_encode(const struct engine_delta *d, uint8_t *buf, size_t size,
+		    size_t *len, struct cen_err *err)
+{
+	const struct engine_nhg *g = d->nhg;
+	size_t rl, tl, vl, al, plen, glen = 0, n;
+	bool group, no_route = false, withdrawn = false;
+	uint8_t *w = buf;
+	int rc;
+
+	if ((rc = delta_check(d, err)) != 0)
+		return rc;
+	rl = strlen(d->region);
+	tl = strlen(d->table);
+	vl = d->view != NULL ? strlen(d->view) : 0;
+	al = addr_len(d->prefix.family);
+	/* as entry_fill: an empty group is a view's no_route, else a
+	 * withdrawal */
+	group = g != NULL && g->n > 0;
+	if (!group) {
+		if (g != NULL && vl > 0)
+			no_route = true;
+		else
+			withdrawn = true;
+	}
+	plen = isize(d->prefix.family) + isize(d->prefix.len) + lsize(al);
+	if (group)
+		for (uint32_t i = 0; i < g->n; i++) {
+			size_t k = nh_size(&g->nh[i]);
+
+			glen += 1 + vsize(k) + k;
+		}
+	/* a submessage is written even when empty */
+	n = lsize(rl) + lsize(tl) + lsize(vl) + 1 + vsize(plen) + plen +
+	    (group ? 1 + vsize(glen) + glen : 0) + (withdrawn ? 2 : 0) +
+	    (no_route ? 2 : 0);
+	*len = n;
+	if (n > size)
+		return cen_errf(err, -CEN_ETOOBIG,
+				"a FIB entry of %zu bytes does not fit in %zu",
+				n, size);
+	w = lput(w, K_ENTRY_REGION, d->region, rl);
+	w = lput(w, K_ENTRY_TABLE, d->table, tl);
+	w = lput(w, K_ENTRY_VIEW, d->view, vl);
+	*w++ = K_ENTRY_PREFIX;
+	w = vput(w, plen);
+	w = iput(w, K_PREFIX_FAMILY, d->prefix.family);
+	w = iput(w, K_PREFIX_LEN, d->prefix.len);
+	w = lput(w, K_PREFIX_ADDR, d->prefix.addr.bytes, al);
+	if (group) {
+		*w++ = K_ENTRY_GROUP;
+		w = vput(w, glen);
+		for (uint32_t i = 0; i < g->n; i++) {
+			const struct engine_nh *nh = &g->nh[i];
+
+			*w++ = K_GROUP_NH;
+			w = vput(w, nh_size(nh));
+			w = iput(w, K_NH_KIND, nh->kind);
+			w = lput(w, K_NH_ID, nh->id,
+				 nh->id != NULL ? strlen(nh->id) : 0);
+			w = iput(w, K_NH_WEIGHT, nh->weight);
+		}
+	}
+	w = iput(w, K_ENTRY_WITHDRAWN, withdrawn);
+	w = iput(w, K_ENTRY_NO_ROUTE, no_route);
+	return 0;
+}
+
 void
 fibmsg_entry_to(const struct fibmsg_entry *e, Cend__V1__FibEntry *out,
 		struct fibmsg_entry_buf *buf)

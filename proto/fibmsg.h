@@ -6,7 +6,8 @@
  * delta's strings and keeps its submessages in caller-provided storage, so
  * building a message allocates nothing (fibmsg_entry_from_delta), or a whole
  * batch in one allocation (fibmsg_batch_build); fibmsg_delta_pack turns a
- * batch into bytes.
+ * batch into bytes.  fibmsg_entry_encode packs one entry without building
+ * the message at all.
  *
  * Incoming: bytes from outside are unpacked (fibmsg_delta_unpack) and every
  * entry is checked and copied into a self-contained struct fibmsg_entry
@@ -100,6 +101,14 @@ int fibmsg_prefix_from(const Cend__V1__Prefix *m, struct prefix *p,
 int fibmsg_entry_from_delta(const struct engine_delta *d,
 			    Cend__V1__FibEntry *out,
 			    struct fibmsg_entry_buf *buf, struct cen_err *err);
+/* The same entry packed straight into buf (size bytes): the bytes
+ * cend__v1__fib_entry__pack writes for it, without building the message
+ * first (the FIB stream packs every change the engine reports).  *len
+ * gets the entry's size, also when it does not fit (-CEN_ETOOBIG; 2048
+ * bytes hold any entry of IDs of at most 63 bytes).  Returns 0 or the
+ * errors of fibmsg_entry_from_delta, with err filled. */
+int fibmsg_entry_encode(const struct engine_delta *d, uint8_t *buf, size_t size,
+			size_t *len, struct cen_err *err);
 /* Builds the FibEntry for a decoded entry; out borrows e's strings and
  * points into buf, both of which must outlive it.  e is trusted (what
  * fibmsg_entry_decode produced). */
