@@ -928,6 +928,55 @@ test_ipv6(void **state)
 	assert_memory_equal(pi.src6, gw.addr.v6, 16);
 }
 
+/* A pay-by-data-transfer connection is metered, not shaped: everything
+ * offered goes (and its bytes are counted) until the cap, then nothing. */
+static void
+test_backbone_transfer(void **state)
+{
+	struct ctx *c = *state;
+	char *yaml = malloc(strlen(model_yaml) + 64), *at;
+	struct fwd_att_meters *m;
+	struct meter_totals t;
+	struct cen_err err;
+	struct model mo;
+	uint8_t fr[1200];
+	size_t sent = 0;
+
+	/* the same model, the connection paid by transfer, capped */
+	strcpy(yaml, model_yaml);
+	at = strstr(yaml, "bandwidth_mbps: 50}");
+	assert_non_null(at);
+	strcpy(at, "bandwidth_mbps: 50, pay_by_data_transfer: true, "
+		   "cap_bytes: 100000}\n");
+	model_init(&mo);
+	assert_int_equal(model_yaml_parse(&mo, yaml, strlen(yaml), &err), 0);
+	assert_int_equal(fwd_set_model(c->f, &mo, &err), 0);
+	model_free(&mo);
+	free(yaml);
+	entry(c, NULL, "10.9.0.0/24", "region:r2", 1, NULL, 0);
+	/* 200 packets of 1000 bytes within a millisecond: far over 50
+	 * Mbit/s, but nothing is shaped; the cap stops them at 100 kB */
+	for (unsigned i = 0; i < 200; i++) {
+		push(c, fr,
+		     udp4(fr, mac_ha, 0, ip4(10, 1, 0, 10), ip4(10, 9, 0, 5),
+			  (uint16_t)i, 9, 64, 1000 - 28 - 50));
+		sent += run(c, P_A);
+		c->now += 5000;
+	}
+	m = &c->f->meters[fwd_name_find(c->f, "r2")];
+	assert_true(atomic_load(&m->bb_ready));
+	assert_true(m->bb_transfer);
+	meter_stats_get_totals(&m->bb.stats, &t);
+	assert_int_equal(t.pass_pkts, sent);
+	assert_true(t.pass_bytes <= 100000 && t.pass_bytes > 100000 - 1100);
+	assert_int_equal(captured(c, P_BB), sent);
+	assert_true(atomic_load(&c->f->stats[fwd_name_find(c->f, "vpc-a")]
+					 .drops[FWD_DROP_TRANSFER_CAP]) > 0);
+	assert_int_equal(atomic_load(&c->f->stats[fwd_name_find(c->f, "vpc-a")]
+					      .drops[FWD_DROP_SHAPER]),
+			 0);
+}
+
 int
 main(void)
 {
@@ -949,6 +998,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_backbone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backbone_transfer, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_backbone_shaping, setup,
 						teardown),
 	};
