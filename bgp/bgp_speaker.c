@@ -542,9 +542,11 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 				? export_cached(sp, p, cache, learned, &pfx)
 				: NULL;
 		/* one probe: an entry is needed when there is something to
-		 * send */
-		uint32_t i = out != NULL ? adj_get(&p->rib, &pfx)
-					 : adj_find(&p->rib, &pfx);
+		 * send; none when the peer holds nothing of ours (as the
+		 * peer the prefixes come from: they are not sent back) */
+		uint32_t i = out != NULL       ? adj_get(&p->rib, &pfx)
+			     : p->rib.nout > 0 ? adj_find(&p->rib, &pfx)
+					       : ADJ_NONE;
 
 		/* unchanged (or touched twice: the first one sent it) */
 		if ((i != ADJ_NONE ? adj_ent(&p->rib, i)->out : NULL) == out) {

@@ -37,6 +37,14 @@
 #define FS_TAIL	   2  /* room after it for `more` */
 #define FS_POLL_MS 2  /* polling a connection that has too much queued */
 
+/* Freed items are kept for reuse, by size in 16-byte steps up to 256
+ * bytes, up to FS_SPARE_MAX bytes: a full table's changes go through the
+ * history, each one allocated as an older one is freed, and reusing a
+ * block of the same size is much cheaper than malloc's free lists with
+ * that churn. */
+#define FS_SPARE_CLASSES 16
+#define FS_SPARE_MAX	 (4u << 20)
+
 /* A FIB change, packed; shared by the history and the subscribers. */
 struct fs_item {
 	uint32_t refs;
@@ -58,7 +66,7 @@ struct fs_set {
 	size_t nslots; /* power of two, or 0 */
 	struct fs_item **v;
 	size_t n, cap;
-	size_t bytes;
+	size_t bytes; /* memory the items hold (item_held) */
 };
 
 /* The changes of one applied entry. */
@@ -142,6 +150,9 @@ struct fibstream {
 	uint64_t nsnapshots, snap_entries, snap_us;
 	bool fast; /* the timer polls blocked connections every FS_POLL_MS */
 	bool stopping;
+	/* freed items by size class, linked through their first bytes */
+	struct fs_item *spare[FS_SPARE_CLASSES];
+	size_t spare_bytes;
 };
 
 static void fs_log(struct fibstream *fs, const char *fmt, ...)
@@ -191,15 +202,72 @@ item_size(const struct fs_item *it)
 	return sizeof(*it) + it->klen + it->vlen;
 }
 
-static void
-item_unref(struct fs_item *it)
+/* The size class of an item of size bytes (a multiple of 16 less one). */
+static size_t
+item_class(size_t size)
 {
+	return (size + 15) / 16 - 1;
+}
+
+static struct fs_item *
+item_alloc(struct fibstream *fs, size_t size)
+{
+	size_t c = item_class(size);
+	struct fs_item *it;
+
+	if (c >= FS_SPARE_CLASSES)
+		return xalloc(size);
+	it = fs->spare[c];
+	if (it == NULL)
+		return xalloc((c + 1) * 16);
+	memcpy(&fs->spare[c], it, sizeof(it));
+	fs->spare_bytes -= (c + 1) * 16;
+	return it;
+}
+
+/* The memory an item holds: its block, with malloc's header and rounding,
+ * and a pointer to it.  The history is bounded by this (history_bytes is a
+ * bound on memory, not on the changes' payload). */
+static size_t
+item_held(const struct fs_item *it)
+{
+	return (item_class(item_size(it)) + 1) * 16 + 16 + sizeof(it);
+}
+
+static void
+item_unref(struct fibstream *fs, struct fs_item *it)
+{
+	size_t c;
+
 	if (it->refs == 0) {
 		fprintf(stderr, "item_unref: reference count below zero\n");
 		abort();
 	}
-	if (--it->refs == 0)
+	if (--it->refs > 0)
+		return;
+	c = item_class(item_size(it));
+	if (c >= FS_SPARE_CLASSES ||
+	    fs->spare_bytes + (c + 1) * 16 > FS_SPARE_MAX) {
 		free(it);
+		return;
+	}
+	memcpy(it, &fs->spare[c], sizeof(it));
+	fs->spare[c] = it;
+	fs->spare_bytes += (c + 1) * 16;
+}
+
+static void
+spare_free(struct fibstream *fs)
+{
+	for (size_t c = 0; c < FS_SPARE_CLASSES; c++) {
+		while (fs->spare[c] != NULL) {
+			struct fs_item *it = fs->spare[c];
+
+			memcpy(&fs->spare[c], it, sizeof(it));
+			free(it);
+		}
+	}
+	fs->spare_bytes = 0;
 }
 
 static bool
@@ -230,7 +298,7 @@ item_from_delta(struct fibstream *fs, const struct engine_delta *d)
 	vl = d->view != NULL ? strlen(d->view) : 0;
 	al = d->prefix.family == PREFIX_AF_INET6 ? 16 : 4;
 	klen = rl + tl + vl + 3 + 2 + al;
-	it = xalloc(sizeof(*it) + klen + vlen);
+	it = item_alloc(fs, sizeof(*it) + klen + vlen);
 	it->refs = 0;
 	it->klen = (uint32_t)klen;
 	it->vlen = (uint32_t)vlen;
@@ -311,7 +379,7 @@ set_grow(struct fs_set *s)
 
 /* Puts it (taking a reference), replacing the item of the same key. */
 static void
-set_put(struct fs_set *s, struct fs_item *it)
+set_put(struct fibstream *fs, struct fs_set *s, struct fs_item *it)
 {
 	size_t slot;
 
@@ -319,14 +387,14 @@ set_put(struct fs_set *s, struct fs_item *it)
 		set_grow(s);
 	slot = set_find(s, it);
 	it->refs++;
-	s->bytes += item_size(it);
+	s->bytes += item_held(it);
 	if (s->slots[slot] != 0) {
 		uint32_t idx = (uint32_t)s->slots[slot];
 		struct fs_item *old = s->v[idx - 1];
 
 		s->v[idx - 1] = it;
-		s->bytes -= item_size(old);
-		item_unref(old);
+		s->bytes -= item_held(old);
+		item_unref(fs, old);
 		return;
 	}
 	if (s->n == s->cap) {
@@ -371,20 +439,20 @@ set_steal(struct fs_set *s, size_t *n)
 }
 
 static void
-items_free(struct fs_item **v, size_t n)
+items_free(struct fibstream *fs, struct fs_item **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		item_unref(v[i]);
+		item_unref(fs, v[i]);
 	free(v);
 }
 
 static void
-set_clear(struct fs_set *s)
+set_clear(struct fibstream *fs, struct fs_set *s)
 {
 	size_t n;
 	struct fs_item **v = set_steal(s, &n);
 
-	items_free(v, n);
+	items_free(fs, v, n);
 }
 
 /* ---- messages ------------------------------------------------------ */
@@ -596,14 +664,14 @@ sub_drop_out(struct fs_sub *s)
 	s->snap = NULL;
 	s->snap_next = 0;
 	if (s->out_active)
-		items_free(s->out + s->out_next, s->out_n - s->out_next);
+		items_free(s->fs, s->out + s->out_next, s->out_n - s->out_next);
 	else
 		free(s->out);
 	/* the sent ones were unreferenced as they went */
 	s->out = NULL;
 	s->out_active = false;
 	s->out_n = s->out_next = 0;
-	set_clear(&s->pending);
+	set_clear(s->fs, &s->pending);
 }
 
 /* Finishes the call and frees s (unlinked first). */
@@ -689,7 +757,7 @@ sub_send_out(struct fs_sub *s)
 		struct fs_item *it = s->out[s->out_next++];
 
 		msg_add(&m, it->data + it->klen, it->vlen);
-		item_unref(it);
+		item_unref(s->fs, it);
 	}
 	more = s->out_next < s->out_n;
 	msg_end(&m, false, more);
@@ -806,7 +874,7 @@ sub_resume(struct fs_sub *s, uint64_t v)
 			continue;
 		for (size_t k = 0; k < r->n; k++)
 			if (item_in_region(r->v[k], s))
-				set_put(&s->pending, r->v[k]);
+				set_put(fs, &s->pending, r->v[k]);
 		if (s->pending.n > fs->cfg.pending_max) {
 			sub_need_snapshot(s);
 			return;
@@ -836,7 +904,7 @@ ring_pop(struct fibstream *fs)
 	fs->hist_from = r->version;
 	fs->hist_entries -= r->n;
 	fs->hist_bytes -= r->bytes;
-	items_free(r->v, r->n);
+	items_free(fs, r->v, r->n);
 	fs->ring_head = (fs->ring_head + 1) % fs->ring_cap;
 	fs->ring_n--;
 }
@@ -881,7 +949,7 @@ fibstream_restored(struct fibstream *fs, struct engine *e, uint64_t applied)
 	fs->engine = e;
 	fs->gen++;
 	fs->applied = applied;
-	set_clear(&fs->cur);
+	set_clear(fs, &fs->cur);
 	while (fs->ring_n > 0)
 		ring_pop(fs);
 	fs->hist_from = applied;
@@ -923,7 +991,7 @@ cur_append(struct fibstream *fs, struct fs_item *it)
 					fs->cur_kcap * sizeof(*fs->cur_keys));
 	}
 	it->refs++;
-	s->bytes += item_size(it);
+	s->bytes += item_held(it);
 	/* high 32 bits of the key's hash, then the position */
 	fs->cur_keys[s->n] = (it->hash & ~(uint64_t)UINT32_MAX) | s->n;
 	s->v[s->n++] = it;
@@ -985,8 +1053,8 @@ cur_coalesce(struct fibstream *fs)
 				    it->hash != s->v[first]->hash ||
 				    !item_eq(it, s->v[first]))
 					continue;
-				s->bytes -= item_size(s->v[first]);
-				item_unref(s->v[first]);
+				s->bytes -= item_held(s->v[first]);
+				item_unref(fs, s->v[first]);
 				s->v[first] = it;
 				s->v[later] = NULL;
 				dup = true;
@@ -1035,7 +1103,7 @@ fibstream_applied(uint64_t index, void *arg)
 	if (check_source(fs, index))
 		goto pump;
 	if (index <= fs->applied) {
-		set_clear(&fs->cur); /* replayed: cannot happen */
+		set_clear(fs, &fs->cur); /* replayed: cannot happen */
 		return;
 	}
 	fs->applied = index;
@@ -1073,7 +1141,7 @@ fibstream_applied(uint64_t index, void *arg)
 		}
 		for (size_t k = 0; k < n; k++)
 			if (item_in_region(v[k], s))
-				set_put(&s->pending, v[k]);
+				set_put(fs, &s->pending, v[k]);
 		if (s->pending.n + (s->out_n - s->out_next) >
 		    fs->cfg.pending_max) {
 			fs_log(fs,
@@ -1354,11 +1422,12 @@ fibstream_stop(struct fibstream *fs)
 			   "node stopping: subscribe to another node");
 	if (fs->node != NULL)
 		node_unlisten(fs->node, &fs->listener);
-	set_clear(&fs->cur);
+	set_clear(fs, &fs->cur);
 	free(fs->cur_keys);
 	while (fs->ring_n > 0)
 		ring_pop(fs);
 	free(fs->ring);
+	spare_free(fs);
 	uv_timer_stop(&fs->timer);
 	uv_close((uv_handle_t *)&fs->timer, timer_closed);
 }

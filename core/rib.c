@@ -960,6 +960,42 @@ path_free(struct engine *e, struct e_path *path)
 	e->npaths--;
 }
 
+/*
+ * The common withdrawal: the last path of prefix p left its entry en.
+ * When nothing else derives from the entry (no view override, no quota
+ * queue to promote from, no other region to export to), what refresh()
+ * and entry_gc() would do comes down to this: the quota count, the FIB
+ * change, the touch, and the entry removed without being looked up
+ * again.  Returns false, having done nothing, when the full refresh is
+ * needed.
+ */
+static bool
+last_path_gone(struct engine *e, struct e_table *t, const struct prefix *p,
+	       struct e_entry *en)
+{
+	struct prefix pc;
+	bool had;
+
+	if (t->hidden || (en->flags & EN_OVERRIDES) || t->novf > 0 ||
+	    (t->system && e->nregions > 1))
+		return false;
+	/* what decide() does with no path: the prefix leaves the quota */
+	admit(e, t, p, en, false);
+	had = en->nhg != NULL;
+	engine_nhg_unref(e, en->nhg);
+	en->nhg = NULL;
+	/* the entry goes before the callbacks run: they see the prefix as it
+	 * is now (p is copied first: it may point into the trie) */
+	pc = *p;
+	trie_del(&t->trie[FAM(&pc)], &pc);
+	if (had)
+		engine_emit(e, t, NULL, &pc, NULL);
+	if (e->touch_cb != NULL)
+		e->touch_cb(e->regions[t->region]->id, t->id, &pc,
+			    e->touch_arg);
+	return true;
+}
+
 int
 rib_path_del(struct engine *e, struct e_table *t, const struct prefix *p,
 	     uint32_t src, uint32_t peer, uint8_t type, uint8_t flags)
@@ -976,6 +1012,10 @@ rib_path_del(struct engine *e, struct e_table *t, const struct prefix *p,
 		return -CEN_ENOENT;
 	path = *pp;
 	*pp = path->next;
+	if (en->paths == NULL && last_path_gone(e, t, p, en)) {
+		path_free(e, path);
+		return 0;
+	}
 	/* in a large table the path's attribute set is seldom in cache:
 	 * fetch it while the prefix is refreshed (the path is unlinked
 	 * already), release it after */
