@@ -27,11 +27,15 @@
 #define NODE_INFLIGHT_MAX	1
 #define NODE_LATER_MAX		(64u << 20) /* bytes of entries deferred */
 #define NODE_TXN_ENTRIES	8	    /* entries per store transaction */
+#define NODE_TXN_DELAY_MS	20	    /* see store_flush */
 #define NODE_LATER_DELAY_MS	1	    /* see later_push */
 
-/* A committed entry that a follower applies on a later loop turn. */
+struct batch_req;
+
+/* A committed entry applied on a later loop turn (see fsm_apply). */
 struct later {
 	struct later *next;
+	struct batch_req *br; /* the leader's, answered once applied */
 	uint64_t index;
 	size_t len;
 	uint8_t buf[];
@@ -95,6 +99,7 @@ struct node {
 	unsigned txn_entries;
 	uint64_t applied; /* last entry applied, committed or not */
 	uv_idle_t commit_idle;
+	uv_timer_t commit_timer;
 	uv_timer_t flush_timer;
 	uv_timer_t announce_timer;
 	struct batch_result *unclaimed; /* result nobody took */
@@ -282,10 +287,14 @@ put_field(uint8_t *w, uint8_t tag, const uint8_t *data, size_t len)
 
 static void parked_release(struct node *n, bool all);
 
+/* fsm_apply's result for an entry it deferred: batch_applied hands the
+ * proposals to the deferred entry, answered when it is applied. */
+static struct batch_result later_result;
+
 static void
 result_free(struct batch_result *r)
 {
-	if (r == NULL)
+	if (r == NULL || r == &later_result)
 		return;
 	for (size_t i = 0; i < r->n; i++)
 		free(r->r[i].msg);
@@ -382,12 +391,14 @@ flushed_hook(const char *attachment, const struct prefix *peer, uint8_t node,
 
 /*
  * The store transaction of the entries applied last: committed (one
- * fdatasync) on a later loop turn, after the leader has sent its next
- * entry, or after a follower has applied what it had deferred (at most
- * NODE_TXN_ENTRIES entries a transaction); before a snapshot, a restore
- * and on stop.  The store still holds the state after whole entries, with
- * the index of the last one; a crash loses the uncommitted ones from the
- * store only, and Raft applies them again from its log after the start.
+ * fdatasync) once it holds NODE_TXN_ENTRIES entries, or NODE_TXN_DELAY_MS
+ * after the node has applied what it had (under a steady stream of
+ * entries several share a commit, and the B-tree pages they share are
+ * written once); before a snapshot, a restore and on stop.  Only
+ * snapshots read the store, and answers never waited for the commit.  The
+ * store still holds the state after whole entries, with the index of the
+ * last one; a crash loses the uncommitted ones from the store only, and
+ * Raft applies them again from its log after the start.
  */
 static void
 store_flush(struct node *n)
@@ -408,6 +419,12 @@ store_flush(struct node *n)
 }
 
 static void
+commit_timer_cb(uv_timer_t *t)
+{
+	store_flush(t->data);
+}
+
+static void
 commit_idle_cb(uv_idle_t *h)
 {
 	struct node *n = h->data;
@@ -415,8 +432,12 @@ commit_idle_cb(uv_idle_t *h)
 	/* with more entries to apply first, the next apply_entry starts this
 	 * again (no spinning while they wait for later_timer) */
 	uv_idle_stop(h);
-	if (n->later == NULL || n->txn_entries >= NODE_TXN_ENTRIES)
+	if (n->txn_entries >= NODE_TXN_ENTRIES)
 		store_flush(n);
+	else if (n->later == NULL && n->txn != NULL && !n->closing &&
+		 !uv_is_active((uv_handle_t *)&n->commit_timer))
+		uv_timer_start(&n->commit_timer, commit_timer_cb,
+			       NODE_TXN_DELAY_MS, 0);
 }
 
 /* Applies entry `index` to the engine and the store; returns the outcome
@@ -503,12 +524,16 @@ apply_entry(struct node *n, uint64_t index, const struct raft_buffer *buf)
 	return res;
 }
 
+static void batch_answer(struct node *n, struct batch_req *br, int status,
+			 struct batch_result *res);
+
 /* Applies the oldest deferred entry; false when there is none. */
 static bool
 later_apply_one(struct node *n)
 {
 	struct later *l = n->later;
 	struct raft_buffer buf;
+	struct batch_result *res;
 
 	if (l == NULL)
 		return false;
@@ -518,7 +543,11 @@ later_apply_one(struct node *n)
 	n->later_bytes -= l->len;
 	buf.base = l->buf;
 	buf.len = l->len;
-	result_free(apply_entry(n, l->index, &buf));
+	res = apply_entry(n, l->index, &buf);
+	if (l->br != NULL)
+		batch_answer(n, l->br, 0, res);
+	else
+		result_free(res);
 	free(l);
 	return true;
 }
@@ -556,7 +585,8 @@ later_timer_cb(uv_timer_t *t)
  * first entry deferred after a pause waits NODE_LATER_DELAY_MS: Raft is
  * writing the entries that came with the news of its commit, and answers
  * the leader when that write is done (about a millisecond), which an apply
- * started at once would hold up by its whole length.
+ * started at once would hold up by its whole length.  The leader applies
+ * on the next loop turn, after its flush timer has sent the next entry.
  */
 static bool
 later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
@@ -567,6 +597,7 @@ later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
 	    (l = malloc(sizeof(*l) + buf->len)) == NULL)
 		return false;
 	l->next = NULL;
+	l->br = NULL;
 	l->index = index;
 	l->len = buf->len;
 	memcpy(l->buf, buf->base, buf->len);
@@ -576,8 +607,10 @@ later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
 		n->later = l;
 	n->later_tail = l;
 	n->later_bytes += buf->len;
-	if (!uv_is_active((uv_handle_t *)&n->later_idle) &&
-	    !uv_is_active((uv_handle_t *)&n->later_timer))
+	if (raft_state(&n->raft) == RAFT_LEADER)
+		uv_idle_start(&n->later_idle, later_idle_cb);
+	else if (!uv_is_active((uv_handle_t *)&n->later_idle) &&
+		 !uv_is_active((uv_handle_t *)&n->later_timer))
 		uv_timer_start(&n->later_timer, later_timer_cb,
 			       NODE_LATER_DELAY_MS, 0);
 	return true;
@@ -589,12 +622,16 @@ later_push(struct node *n, uint64_t index, const struct raft_buffer *buf)
  * loop runs nothing else until the apply returns: on a follower that
  * delays its answer to the new entries of the same message (written to
  * disk meanwhile) by the whole apply, and with it the leader's commit of
- * them.  So a follower copies the entry and applies it on a later loop
- * turn, in order; everything deferred is applied before any entry is
- * applied at once (as the leader, which needs the outcome), before a
- * snapshot or a restore, and on stop.  Status and parked forwarded writes
- * go by what is applied (n->applied), so a reader still sees its own
- * writes.
+ * them.  On the leader it delays the next entry, whose AppendEntries is
+ * what tells the followers the commit index: the followers would start
+ * applying only once the leader has finished.  So every node copies the
+ * entry and applies it on a later loop turn, in order; the leader
+ * proposes its next entry first (batch_applied), and its followers apply
+ * while it does.  The leader's proposals are answered once their entry is
+ * applied (batch_answer), in entry order.  Everything deferred is applied
+ * before any entry that cannot be deferred, before a snapshot or a
+ * restore, and on stop.  Status and parked forwarded writes go by what is
+ * applied (n->applied), so a reader still sees its own writes.
  */
 static int
 fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
@@ -609,8 +646,10 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 		return 0; /* applied before this restart */
 	/* moving average over ~16 entries */
 	n->entry_avg16 += buf->len - (n->entry_avg16 >> 4);
-	if (raft_state(&n->raft) != RAFT_LEADER && later_push(n, index, buf))
+	if (later_push(n, index, buf)) {
+		*result = &later_result;
 		return 0;
+	}
 	later_drain(n);
 	n->unclaimed = apply_entry(n, index, buf);
 	*result = n->unclaimed;
@@ -792,17 +831,14 @@ commit_notify(struct node *n)
 	n->barrier = req;
 }
 
+/* Answers the proposals of an entry: `res` is its outcome (NULL when it
+ * failed with `status` or is not a batch). */
 static void
-batch_applied(struct raft_apply *req, int status, void *result)
+batch_answer(struct node *n, struct batch_req *br, int status,
+	     struct batch_result *res)
 {
-	struct batch_req *br = (struct batch_req *)req;
-	struct node *n = br->node;
-	struct batch_result *res = result;
 	struct proposal *p = br->props;
 
-	if (res != NULL && res == n->unclaimed)
-		n->unclaimed = NULL;
-	n->inflight--;
 	for (size_t i = 0; p != NULL; i++) {
 		struct proposal *next = p->next;
 
@@ -826,6 +862,40 @@ batch_applied(struct raft_apply *req, int status, void *result)
 	if ((n->queue != NULL || n->notify) && !n->closing &&
 	    !uv_is_active((uv_handle_t *)&n->flush_timer))
 		uv_timer_start(&n->flush_timer, flush_timer_cb, 0, 0);
+}
+
+/*
+ * Raft's callback for an entry we proposed, right after fsm_apply: when
+ * the entry was deferred, its proposals wait for it in the later list,
+ * and the next entry may go at once (from the flush timer), so that the
+ * followers hear of this commit while this node applies it.
+ */
+static void
+batch_applied(struct raft_apply *req, int status, void *result)
+{
+	struct batch_req *br = (struct batch_req *)req;
+	struct node *n = br->node;
+	struct batch_result *res = result;
+
+	if (res != NULL && res == n->unclaimed)
+		n->unclaimed = NULL;
+	n->inflight--;
+	if (status == 0 && res == &later_result) {
+		/* raft calls this right after fsm_apply deferred the entry:
+		 * it is the last one in the list */
+		struct later *l = n->later_tail;
+
+		if (l != NULL && l->index == req->index) {
+			l->br = br;
+			if (n->queue != NULL && !n->closing &&
+			    !uv_is_active((uv_handle_t *)&n->flush_timer))
+				uv_timer_start(&n->flush_timer, flush_timer_cb,
+					       0, 0);
+			return;
+		}
+		res = NULL; /* cannot happen: answer all the same */
+	}
+	batch_answer(n, br, status, res);
 }
 
 /* Packs the queued commands (up to NODE_BATCH_MAX bytes) into one entry. */
@@ -1270,6 +1340,8 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 	n->later_timer.data = n;
 	uv_idle_init(loop, &n->commit_idle);
 	n->commit_idle.data = n;
+	uv_timer_init(loop, &n->commit_timer);
+	n->commit_timer.data = n;
 
 	n->fsm.version = 2;
 	n->fsm.data = n;
@@ -1355,6 +1427,11 @@ closed_all(struct node *n)
 		struct later *l = n->later;
 
 		n->later = l->next;
+		if (l->br != NULL) {
+			proposals_fail(l->br->props, -CEN_ESHUTDOWN,
+				       "node shutting down");
+			free(l->br);
+		}
 		free(l);
 	}
 	store_flush(n); /* anything applied while Raft closed */
@@ -1389,6 +1466,7 @@ raft_closed(struct raft *r)
 	uv_close((uv_handle_t *)&n->later_idle, handle_closed);
 	uv_close((uv_handle_t *)&n->later_timer, handle_closed);
 	uv_close((uv_handle_t *)&n->commit_idle, handle_closed);
+	uv_close((uv_handle_t *)&n->commit_timer, handle_closed);
 }
 
 void
@@ -1400,7 +1478,7 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
 	n->stop_arg = arg;
 	later_drain(n); /* the store as far as Raft has applied */
 	store_flush(n);
-	n->closing = 6; /* three timers and two idle handles, then 1 = done */
+	n->closing = 7; /* four timers and two idle handles, then 1 = done */
 	n->queue = n->queue_tail = NULL;
 	proposals_fail(q, -CEN_ESHUTDOWN, "node shutting down");
 	parked_release(n, true);
