@@ -917,16 +917,20 @@ load_model(struct store *st, MDB_txn *txn, struct engine *e,
 	return rc;
 }
 
+/* Calls mark(e, id) for every key of database db (an attachment or region
+ * ID) whose value is val: the health and reachability databases hold only
+ * what differs from the default. */
 static int
-load_health(struct store *st, MDB_txn *txn, struct engine *e,
-	    struct cen_err *err)
+load_marked(struct store *st, MDB_txn *txn, int db, const char *val,
+	    void (*mark)(struct engine *, const char *), struct engine *e,
+	    const char *what, struct cen_err *err)
 {
 	MDB_cursor *c;
 	MDB_val k, d;
 	char id[ATT_MAX + 1];
 	int rc;
 
-	rc = mdb_cursor_open(txn, st->dbi[DB_HEALTH], &c);
+	rc = mdb_cursor_open(txn, st->dbi[db], &c);
 	if (rc != 0)
 		return mdb_fail(st, err, rc, "opening a cursor");
 	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
@@ -936,43 +940,27 @@ load_health(struct store *st, MDB_txn *txn, struct engine *e,
 			continue;
 		memcpy(id, k.mv_data, k.mv_size);
 		id[k.mv_size] = '\0';
-		/* attachments the model no longer has are skipped */
-		if (d.mv_size == strlen(VAL_DOWN) &&
-		    memcmp(d.mv_data, VAL_DOWN, d.mv_size) == 0 &&
-		    model_att(engine_model(e), id) != NULL)
-			engine_set_health(e, id, false, NULL);
+		if (d.mv_size == strlen(val) &&
+		    memcmp(d.mv_data, val, d.mv_size) == 0)
+			mark(e, id);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : mdb_fail(st, err, rc, "reading health");
+	return rc == MDB_NOTFOUND ? 0 : mdb_fail(st, err, rc, what);
 }
 
-static int
-load_regions(struct store *st, MDB_txn *txn, struct engine *e,
-	     struct cen_err *err)
+static void
+mark_down(struct engine *e, const char *att)
 {
-	MDB_cursor *c;
-	MDB_val k, d;
-	char id[ATT_MAX + 1];
-	int rc;
+	/* attachments the model no longer has are skipped */
+	if (model_att(engine_model(e), att) != NULL)
+		engine_set_health(e, att, false, NULL);
+}
 
-	rc = mdb_cursor_open(txn, st->dbi[DB_REGIONS], &c);
-	if (rc != 0)
-		return mdb_fail(st, err, rc, "opening a cursor");
-	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		if (k.mv_size == 0 || k.mv_size > ATT_MAX ||
-		    memchr(k.mv_data, '\0', k.mv_size) != NULL)
-			continue;
-		memcpy(id, k.mv_data, k.mv_size);
-		id[k.mv_size] = '\0';
-		/* regions the model no longer has are skipped */
-		if (d.mv_size == strlen(VAL_UNREACHABLE) &&
-		    memcmp(d.mv_data, VAL_UNREACHABLE, d.mv_size) == 0)
-			engine_set_region_reachable(e, id, false, NULL);
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0
-				  : mdb_fail(st, err, rc, "reading regions");
+static void
+mark_unreachable(struct engine *e, const char *region)
+{
+	/* (regions the model no longer has are refused by the engine) */
+	engine_set_region_reachable(e, region, false, NULL);
 }
 
 static int
@@ -1042,9 +1030,11 @@ store_load(struct store *st, struct engine *e, struct cen_err *err)
 		return mdb_fail(st, err, rc, "beginning a read transaction");
 	rc = load_model(st, txn, e, err);
 	if (rc == 0)
-		rc = load_health(st, txn, e, err);
+		rc = load_marked(st, txn, DB_HEALTH, VAL_DOWN, mark_down, e,
+				 "reading health", err);
 	if (rc == 0)
-		rc = load_regions(st, txn, e, err);
+		rc = load_marked(st, txn, DB_REGIONS, VAL_UNREACHABLE,
+				 mark_unreachable, e, "reading regions", err);
 	if (rc == 0)
 		rc = load_paths(st, txn, e, err);
 	mdb_txn_abort(txn);
