@@ -534,12 +534,14 @@ forward_one(struct fwd *f, const struct fwd_conf *c, const struct fwd_att *a,
 			fwd_icmp_error(f, a, pk->data, pk->len, pi, false, now);
 		return false;
 	}
-	hash = pkt_hash5(pi);
+	/* the 5-tuple hash only where something needs it: a choice among
+	 * next hops, a per-flow meter, the backbone's source port */
+	hash = g->n > 1 ? pkt_hash5(pi) : 0;
 	nh = &g->nh[g->slot[hash % FWD_ECMP_SLOTS]];
 	if (PKT_UNLIKELY(nh->kind != ENGINE_NH_ATTACHMENT)) {
 		if (nh->kind == ENGINE_NH_REGION)
-			return bb_send(f, c, a, &c->att[nh->name], pk, pi, hash,
-				       now);
+			return bb_send(f, c, a, &c->att[nh->name], pk, pi,
+				       g->n > 1 ? hash : pkt_hash5(pi), now);
 		drop(f, name, FWD_DROP_BLACKHOLE);
 		return false;
 	}
@@ -557,6 +559,9 @@ forward_one(struct fwd *f, const struct fwd_conf *c, const struct fwd_att *a,
 	if (e->bw_bps || a->bw_bps) {
 		struct fwd_att_meters *m;
 		uint32_t l3 = pi->ip_len;
+
+		if (g->n == 1)
+			hash = pkt_hash5(pi);
 
 		if (e->bw_bps && (m = vbr_meters(f, e, now)) != NULL) {
 			if (a->type == MODEL_ATT_VPC &&
