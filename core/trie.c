@@ -127,6 +127,8 @@ key_mask(uint8_t *dst, const uint8_t *src, unsigned klen, unsigned bits)
 static void
 node_free(struct trie *t, struct trie_node *n)
 {
+	if (t->hint == n)
+		t->hint = NULL;
 	slab_free(n->flags & TRIE_F_BIG ? &t->full : &t->glue, n);
 }
 
@@ -256,6 +258,18 @@ key_of(const struct trie *t, const struct prefix *p, struct prefix *out)
 	return true;
 }
 
+/* The hint node if it stores exactly p (canonical). */
+static inline struct trie_node *
+hint_match(const struct trie *t, const struct prefix *p)
+{
+	struct trie_node *n = t->hint;
+
+	if (n != NULL && n->plen == p->len && (n->flags & TRIE_F_FULL) &&
+	    memcmp(n->key, p->addr.bytes, keylen(t->family)) == 0)
+		return n;
+	return NULL;
+}
+
 void
 trie_init(struct trie *t, uint8_t family, size_t payload_size)
 {
@@ -281,6 +295,7 @@ trie_fini(struct trie *t)
 	free(t->jump);
 	t->jump = NULL;
 	t->root = NULL;
+	t->hint = NULL;
 	t->count = 0;
 }
 
@@ -312,6 +327,11 @@ trie_get(struct trie *t, const struct prefix *pin, bool *created)
 			pin->family, pin->len, t->family);
 		abort();
 	}
+	if ((n = hint_match(t, &p)) != NULL) {
+		if (created != NULL)
+			*created = false;
+		return node_payload(t, n);
+	}
 	link = jump_link(t, &p, true);
 	while ((n = *link) != NULL && n->plen <= p.len) {
 		if (key_common(n->key, p.addr.bytes, klen, n->plen) < n->plen)
@@ -320,6 +340,7 @@ trie_get(struct trie *t, const struct prefix *pin, bool *created)
 			if (n->flags & TRIE_F_FULL) {
 				if (created != NULL)
 					*created = false;
+				t->hint = n;
 				return node_payload(t, n);
 			}
 			/* A glue node becomes a full one. */
@@ -376,6 +397,7 @@ added:
 		t->jump = calloc(TRIE_JUMP_SLOTS, sizeof(struct trie_node **));
 	if (created != NULL)
 		*created = true;
+	t->hint = nn;
 	return node_payload(t, nn);
 }
 
@@ -388,12 +410,18 @@ trie_find(const struct trie *t, const struct prefix *pin)
 
 	if (!key_of(t, pin, &p))
 		return NULL;
+	if ((n = hint_match(t, &p)) != NULL)
+		return node_payload(t, n);
 	n = *jump_link(t, &p, false);
 	while (n != NULL && n->plen < p.len)
 		n = n->child[key_bit(p.addr.bytes, n->plen)];
 	if (n == NULL || n->plen != p.len || !(n->flags & TRIE_F_FULL) ||
 	    memcmp(n->key, p.addr.bytes, klen) != 0)
 		return NULL;
+	/* the engine looks the same prefix up several times in a row (a
+	 * path's table, then the other region's and back): remember it.
+	 * Only the hint changes, never what the trie holds. */
+	((struct trie *)t)->hint = n;
 	return node_payload(t, n);
 }
 
@@ -426,6 +454,8 @@ del_from(struct trie *t, const struct prefix *p, struct trie_node **start)
 		g = slab_alloc(&t->glue);
 		if (g == NULL) {
 			n->flags &= (uint8_t)~TRIE_F_FULL;
+			if (t->hint == n)
+				t->hint = NULL;
 			return 0;
 		}
 		memcpy(g, n, offsetof(struct trie_node, key) + klen);

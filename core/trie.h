@@ -32,6 +32,8 @@ struct trie {
 	struct slab full, glue;
 	void *jump; /* private to trie.c: per 16-bit slot, where exact-match
 		     * descents start (NULL until the trie is large) */
+	struct trie_node *hint; /* private to trie.c: the node the last exact
+				 * lookup found (not thread-safe, as the rest) */
 };
 
 /* Called by walks; return non-zero to stop the walk early (the value is

@@ -1068,6 +1068,47 @@ test_slab_objects_are_distinct_and_memory_is_reused(void **state)
 	free(v);
 }
 
+/* The last exact lookup is remembered (trie->hint); a deleted prefix, one
+ * whose node became glue, and a node whose memory the slab handed to
+ * another prefix must never be found through it. */
+static void
+test_trie_lookup_hint_never_finds_removed_prefixes(void **state)
+{
+	struct prefix a = pfx("10.0.0.0/24"), b = pfx("10.0.1.0/24");
+	struct prefix g = pfx("10.0.0.0/23"), c = pfx("192.0.2.0/24");
+	uint64_t *pl;
+	struct trie t;
+
+	(void)state;
+	trie_init(&t, PREFIX_AF_INET, 8);
+	pl = trie_get(&t, &a, NULL);
+	*pl = 1;
+	assert_ptr_equal(trie_find(&t, &a), pl);
+	assert_ptr_equal(trie_find(&t, &a), pl); /* from the hint */
+	assert_int_equal(trie_del(&t, &a), 0);
+	assert_null(trie_find(&t, &a));
+
+	/* the slab reuses a's node for c: the hint must not name it as a */
+	pl = trie_get(&t, &c, NULL);
+	*pl = 3;
+	assert_null(trie_find(&t, &a));
+	assert_ptr_equal(trie_find(&t, &c), pl);
+
+	/* a full node with two children becomes glue when deleted */
+	assert_non_null(trie_get(&t, &a, NULL));
+	assert_non_null(trie_get(&t, &b, NULL));
+	pl = trie_get(&t, &g, NULL);
+	*pl = 7;
+	assert_ptr_equal(trie_find(&t, &g), pl);
+	assert_int_equal(trie_del(&t, &g), 0);
+	assert_null(trie_find(&t, &g));
+	assert_int_equal(trie_del(&t, &g), -CEN_ENOENT);
+	pl = trie_get(&t, &g, NULL);
+	assert_true(*pl == 0); /* a new, zeroed payload */
+	trie_fini(&t);
+	assert_null(t.hint);
+}
+
 int
 main(void)
 {
@@ -1083,6 +1124,8 @@ main(void)
 		cmocka_unit_test(
 			test_trie_glue_becomes_full_and_useless_glue_is_removed),
 		cmocka_unit_test(test_trie_node_sizes_are_family_sized),
+		cmocka_unit_test(
+			test_trie_lookup_hint_never_finds_removed_prefixes),
 		cmocka_unit_test(
 			test_trie_walk_stops_when_callback_returns_nonzero),
 		cmocka_unit_test(
