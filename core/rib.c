@@ -572,11 +572,12 @@ u32_in(const uint32_t *v, size_t n, uint32_t x)
 
 static void
 set_override(struct engine *e, struct e_table *t, struct e_att *a,
-	     const struct prefix *p, const struct engine_nhg *want)
+	     const struct prefix *p, uint64_t h, const struct engine_nhg *want,
+	     bool *any)
 {
-	uint64_t h = prefix_hash(p);
 	struct e_override *o = hmap_get(&a->overrides, h, p);
 
+	*any |= want != NULL;
 	if (o == NULL && want == NULL)
 		return;
 	if (o != NULL && o->nhg == want) {
@@ -616,6 +617,7 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 	struct e_path *act[MODEL_ECMP_MAX], *kept[MODEL_ECMP_MAX];
 	uint32_t nact = 0;
 	bool any = false;
+	uint64_t ph;
 
 	if (t->natts == 0)
 		return;
@@ -628,6 +630,7 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 		if (p->state == ENGINE_STATE_ACTIVE && nact < MODEL_ECMP_MAX)
 			act[nact++] = p;
 
+	ph = prefix_hash(pfx);
 	for (size_t i = 0; i < t->natts; i++) {
 		uint32_t ai = t->atts[i];
 		struct e_att *a = engine_att(e, ai);
@@ -665,9 +668,7 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 					      : (engine_nhg_ref(e->empty_nhg),
 						 e->empty_nhg);
 		}
-		set_override(e, t, a, pfx, want);
-		if (hmap_get(&a->overrides, prefix_hash(pfx), pfx) != NULL)
-			any = true;
+		set_override(e, t, a, pfx, ph, want, &any);
 	}
 	if (any)
 		en->flags |= EN_OVERRIDES;
