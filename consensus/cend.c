@@ -55,6 +55,9 @@ static const char usage_text[] =
 	"long\n"
 	"                         is marked unreachable: its routes leave\n"
 	"                         this region's tables (default 30000)\n"
+	"  --fib-history-mb N     FIB changes kept for forwarders that resume\n"
+	"                         (MiB of memory; older versions get a new\n"
+	"                         snapshot; default 16)\n"
 	"  --election-ms MS       election timeout (default 1000)\n"
 	"  --heartbeat-ms MS      heartbeat interval (default 100)\n"
 	"  --snapshot-threshold N entries between snapshots (default 1024)\n"
@@ -255,12 +258,14 @@ main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "region-peer", required_argument, NULL, 'P' },
 		{ "region-grace-ms", required_argument, NULL, 'G' },
+		{ "fib-history-mb", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct node_config cfg;
 	static struct regionx_peer peers[REGIONX_PEERS_MAX];
 	struct regionx_config rxcfg = { .peers = peers };
+	struct fibstream_config fscfg = { 0 };
 	const char *apis[8];
 	const char *bgp_addr = NULL;
 	size_t napis = 0;
@@ -371,6 +376,16 @@ main(int argc, char **argv)
 			}
 			rxcfg.grace_ms = (uint32_t)v;
 			break;
+		case 'F':
+			if (parse_u64(optarg, 1, 65536, &v) != 0) {
+				fprintf(stderr,
+					"cend: --fib-history-mb %s: "
+					"expected 1..65536\n",
+					optarg);
+				return 2;
+			}
+			fscfg.history_bytes = (size_t)v << 20;
+			break;
 		case 'l':
 			if (!strcmp(optarg, "error"))
 				log_level = 0;
@@ -433,7 +448,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* the FIB stream (FibService/Subscribe, Admin/ForwarderList) */
-	rc = fibstream_new(&loop, node, NULL, &fibstream, &err);
+	rc = fibstream_new(&loop, node, &fscfg, &fibstream, &err);
 	if (rc != 0) {
 		fprintf(stderr, "cend: %s\n", err.msg);
 		return 1;

@@ -1319,7 +1319,7 @@ config_defaults(struct fibstream_config *c)
 	if (c->history_entries == 0)
 		c->history_entries = 1u << 20;
 	if (c->history_bytes == 0)
-		c->history_bytes = 64u << 20;
+		c->history_bytes = 16u << 20;
 	if (c->queue_max == 0)
 		c->queue_max = 4u << 20;
 	if (c->pending_max == 0)

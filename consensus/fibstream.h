@@ -47,7 +47,7 @@
 /* Zero fields take the defaults in brackets. */
 struct fibstream_config {
 	size_t history_entries;	 /* FIB changes kept for resume [1 << 20] */
-	size_t history_bytes;	 /* and their bytes [64 MiB] */
+	size_t history_bytes;	 /* and the memory they hold [16 MiB] */
 	size_t queue_max;	 /* bytes queued on a connection before its
 				 * deltas are coalesced [4 MiB] */
 	size_t pending_max;	 /* coalesced entries of a subscriber before

@@ -28,6 +28,7 @@
 #define NODE_LATER_MAX		(64u << 20) /* bytes of entries deferred */
 #define NODE_TXN_ENTRIES	8	    /* entries per store transaction */
 #define NODE_TXN_DELAY_MS	20	    /* see store_flush */
+#define NODE_TXN_CHANGES	16384	    /* paths per store transaction */
 #define NODE_LATER_DELAY_MS	1	    /* see later_push */
 
 struct batch_req;
@@ -391,7 +392,9 @@ flushed_hook(const char *attachment, const struct prefix *peer, uint8_t node,
 
 /*
  * The store transaction of the entries applied last: committed (one
- * fdatasync) once it holds NODE_TXN_ENTRIES entries, or NODE_TXN_DELAY_MS
+ * fdatasync) once it holds NODE_TXN_ENTRIES entries or NODE_TXN_CHANGES
+ * path writes (LMDB holds a malloc'd copy of every page the transaction
+ * dirties, and keeps those buffers afterwards), or NODE_TXN_DELAY_MS
  * after the node has applied what it had (under a steady stream of
  * entries several share a commit, and the B-tree pages they share are
  * written once); before a snapshot, a restore and on stop.  Only
@@ -432,7 +435,8 @@ commit_idle_cb(uv_idle_t *h)
 	/* with more entries to apply first, the next apply_entry starts this
 	 * again (no spinning while they wait for later_timer) */
 	uv_idle_stop(h);
-	if (n->txn_entries >= NODE_TXN_ENTRIES)
+	if (n->txn_entries >= NODE_TXN_ENTRIES ||
+	    (n->txn != NULL && store_txn_changes(n->txn) >= NODE_TXN_CHANGES))
 		store_flush(n);
 	else if (n->later == NULL && n->txn != NULL && !n->closing &&
 		 !uv_is_active((uv_handle_t *)&n->commit_timer))

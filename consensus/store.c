@@ -96,6 +96,7 @@ struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
 	MDB_cursor *paths; /* see paths_cursor */
+	size_t changes;	   /* paths written or deleted (store_txn_changes) */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -333,6 +334,12 @@ store_txn_begin(struct store *st, struct store_txn **out)
 	return 0;
 }
 
+size_t
+store_txn_changes(const struct store_txn *t)
+{
+	return t->changes;
+}
+
 int
 store_txn_commit(struct store_txn *t, uint64_t applied_index,
 		 uint64_t applied_term)
@@ -552,6 +559,7 @@ del_other_nodes(struct store_txn *t, uint8_t *key, size_t klen, size_t head,
 		rc = mdb_cursor_get(c, &k, &d, MDB_SET);
 		if (rc == 0 && node != keep) {
 			rc = mdb_cursor_del(c, 0);
+			t->changes++;
 			deleted++;
 		} else if (rc == MDB_NOTFOUND) {
 			rc = 0;
@@ -689,6 +697,7 @@ store_put_path_val(struct store_txn *t, const char *attachment,
 		rc = c != NULL
 			     ? mdb_cursor_put(c, &k, &d, 0)
 			     : mdb_put(t->txn, t->st->dbi[DB_PATHS], &k, &d, 0);
+		t->changes++;
 		return rc != 0 ? mdb_fail(t->st, NULL, rc, "writing a path")
 			       : 0;
 	}
@@ -709,6 +718,7 @@ store_put_path_val(struct store_txn *t, const char *attachment,
 	d.mv_size = vlen;
 	d.mv_data = (void *)val;
 	rc = mdb_put(t->txn, t->st->dbi[DB_PATHS], &k, &d, 0);
+	t->changes++;
 	if (rc != 0)
 		rc = mdb_fail(t->st, NULL, rc, "writing a path");
 out:
@@ -748,10 +758,12 @@ store_del_path(struct store_txn *t, const char *attachment,
 		key[head] = (uint8_t)only;
 		if (c == NULL) {
 			rc = mdb_del(t->txn, t->st->dbi[DB_PATHS], &k, NULL);
+			t->changes++;
 		} else {
 			rc = mdb_cursor_get(c, &k, &d, MDB_SET);
 			if (rc == 0)
 				rc = mdb_cursor_del(c, 0);
+			t->changes++;
 		}
 		if (rc == MDB_NOTFOUND)
 			return -CEN_ENOENT;
@@ -803,6 +815,7 @@ store_del_paths_of_node(struct store_txn *t, const char *attachment,
 			continue;
 		}
 		rc = mdb_cursor_del(c, 0);
+		t->changes++;
 		if (rc != 0)
 			break;
 		deleted++;

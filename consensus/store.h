@@ -59,6 +59,10 @@ int store_txn_begin(struct store *st, struct store_txn **out);
 int store_txn_commit(struct store_txn *t, uint64_t applied_index,
 		     uint64_t applied_term);
 void store_txn_abort(struct store_txn *t);
+/* Paths written or deleted in t so far: LMDB keeps a copy of every page a
+ * transaction dirties (and those buffers for reuse), so a node commits
+ * before a transaction grows large. */
+size_t store_txn_changes(const struct store_txn *t);
 
 int store_put_model(struct store_txn *t, const struct model *m);
 /* Adding a path with the same (attachment, peer, prefix) replaces it, whatever

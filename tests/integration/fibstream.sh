@@ -24,9 +24,18 @@ topo=$CEND_SOURCE_DIR/examples/hybrid.yaml
 region=cn-hangzhou
 snap=(--snapshot-threshold 64 --snapshot-trailing 16)
 
+# the history's bound is a flag; a bad one is refused with what is expected
+if out=$("$CEND" --fib-history-mb 0 2>&1); then
+	t_fail "cend started with --fib-history-mb 0"
+fi
+grep -q "fib-history-mb 0: expected 1..65536" <<<"$out" ||
+	t_fail "unclear error for --fib-history-mb 0: $out"
+
 for i in 1 2 3; do t_node_init $i; done
 list=$(t_cluster_list 3)
-for i in 1 2 3; do t_node_start $i --initial-cluster "$list" "${snap[@]}"; done
+for i in 1 2 3; do
+	t_node_start $i --initial-cluster "$list" "${snap[@]}" --fib-history-mb 4
+done
 t_wait 20 "a leader" t_has_leader 1 2 3
 leader=$(t_leader 1 2 3)
 f1=$((leader % 3 + 1))
