@@ -6,8 +6,11 @@
  * one route add each, one at a time, to the leader.
  *
  * Phase 2, throughput: K client connections (threads) send Admin/Paths
- * requests of B route adds each (distinct IPv4 /24 prefixes, a few
- * attribute sets) to the endpoints given, leader and followers in turn (so
+ * requests of B route adds each (distinct IPv4 /24 prefixes, runs of 16
+ * with one of 8 attribute sets, as BGP UPDATEs bring them; each run sent
+ * as one PathGroup, or with --ungrouped as one PathAdd per route, every
+ * one carrying its attributes) to the endpoints given, leader and
+ * followers in turn (so
  * that followers forward), until N updates are acknowledged; then Admin/
  * Status is polled on every node until each has applied the index of the
  * last acknowledged write.  updates/s = N / (first send .. all applied).
@@ -23,11 +26,13 @@
  *                      [--batch B] [--updates N] [--base-updates M]
  *                      [--latency-writes L] [--latency-kind paths|health]
  *                      [--health-attachment ID] [--cpu-pids PID,...]
- *                      [--json-only]
+ *                      [--ungrouped] [--json-only]
  *
  * --cpu-pids names the nodes' processes (when they run on this machine):
  * their CPU time over each throughput phase is printed too, a figure that
  * holds when other work shares the machine and wall-clock time does not.
+ * bytes_per_update is the requests' size over the routes they carry: what
+ * a route costs in the replicated log, give or take a few bytes a command.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -68,6 +73,7 @@ struct opts {
 	int cpu_pids[BENCH_MAX_EP];
 	size_t ncpu_pids;
 	bool json_only;
+	bool ungrouped; /* one PathAdd per route, not PathGroups */
 };
 
 static struct opts o = {
@@ -282,6 +288,9 @@ struct req_buf {
 	Cend__V1__PathAdd *adds;
 	Cend__V1__PathAdd **addp;
 	uint8_t (*pfx)[6];
+	Cend__V1__PathGroup *groups; /* the same routes, grouped */
+	Cend__V1__PathGroup **groupp;
+	uint8_t *gpfx; /* 5 bytes a /24: 4, 24, 3 address bytes */
 	uint8_t *wire;
 	size_t wire_cap;
 };
@@ -297,17 +306,24 @@ req_init(struct req_buf *r, const char *attachment, size_t max)
 	r->adds = calloc(max, sizeof(*r->adds));
 	r->addp = calloc(max, sizeof(*r->addp));
 	r->pfx = calloc(max, sizeof(*r->pfx));
+	r->groups = calloc(max, sizeof(*r->groups));
+	r->groupp = calloc(max, sizeof(*r->groupp));
+	r->gpfx = calloc(max, 5);
 	r->wire = NULL;
 	r->wire_cap = 0;
-	if (r->adds == NULL || r->addp == NULL || r->pfx == NULL)
+	if (r->adds == NULL || r->addp == NULL || r->pfx == NULL ||
+	    r->groups == NULL || r->groupp == NULL || r->gpfx == NULL)
 		die("out of memory", NULL);
 	for (size_t i = 0; i < max; i++) {
 		cend__v1__path_add__init(&r->adds[i]);
 		r->adds[i].prefix.data = r->pfx[i];
 		r->adds[i].prefix.len = 6;
 		r->addp[i] = &r->adds[i];
+		cend__v1__path_group__init(&r->groups[i]);
+		r->groupp[i] = &r->groups[i];
 	}
 	r->u.adds = r->addp;
+	r->u.groups = r->groupp;
 }
 
 static void
@@ -316,15 +332,46 @@ req_fini(struct req_buf *r)
 	free(r->adds);
 	free(r->addp);
 	free(r->pfx);
+	free(r->groups);
+	free(r->groupp);
+	free(r->gpfx);
 	free(r->wire);
 }
 
-/* Fills adds with the /24s of indices [first, first + n) from base. */
-static size_t
-req_fill(struct req_buf *r, uint32_t base, uint64_t first, size_t n)
+/* Fills groups with the /24s of indices [first, first + n) from base: a
+ * group for each run of one attribute set. */
+static void
+req_fill_groups(struct req_buf *r, uint32_t base, uint64_t first, size_t n)
 {
-	size_t len;
+	size_t ng = 0;
+	uint8_t *w = r->gpfx;
 
+	for (size_t i = 0; i < n; i++) {
+		uint64_t idx = first + i;
+		uint32_t addr = base + (uint32_t)(idx << 8);
+		Cend__V1__PathAttrs *a = &sets[(idx / 16) % BENCH_NSETS];
+
+		if (ng == 0 || r->groups[ng - 1].attrs != a) {
+			r->groups[ng].attrs = a;
+			r->groups[ng].prefixes.data = w;
+			r->groups[ng].prefixes.len = 0;
+			ng++;
+		}
+		*w++ = 4;
+		*w++ = 24;
+		*w++ = (uint8_t)(addr >> 24);
+		*w++ = (uint8_t)(addr >> 16);
+		*w++ = (uint8_t)(addr >> 8);
+		r->groups[ng - 1].prefixes.len += 5;
+	}
+	r->u.n_adds = 0;
+	r->u.n_groups = ng;
+}
+
+/* Fills adds with the /24s of indices [first, first + n) from base. */
+static void
+req_fill_adds(struct req_buf *r, uint32_t base, uint64_t first, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		uint64_t idx = first + i;
 		uint32_t addr = base + (uint32_t)(idx << 8);
@@ -338,6 +385,20 @@ req_fill(struct req_buf *r, uint32_t base, uint64_t first, size_t n)
 		r->adds[i].attrs = &sets[(idx / 16) % BENCH_NSETS];
 	}
 	r->u.n_adds = n;
+	r->u.n_groups = 0;
+}
+
+/* Fills the request with the /24s of indices [first, first + n) from
+ * base (groups, or adds with --ungrouped); returns its packed size. */
+static size_t
+req_fill(struct req_buf *r, uint32_t base, uint64_t first, size_t n)
+{
+	size_t len;
+
+	if (o.ungrouped)
+		req_fill_adds(r, base, first, n);
+	else
+		req_fill_groups(r, base, first, n);
 	len = cend__v1__path_update__get_packed_size(&r->u);
 	if (len > r->wire_cap) {
 		free(r->wire);
@@ -383,6 +444,7 @@ struct load {
 	_Atomic uint64_t next;	  /* next prefix index to hand out */
 	_Atomic uint64_t max_idx; /* highest applied index acknowledged */
 	_Atomic uint64_t requests;
+	_Atomic uint64_t bytes; /* of the requests sent */
 	pthread_barrier_t go;
 };
 
@@ -413,6 +475,7 @@ client_run(void *arg)
 		len = req_fill(&r, BENCH_PFX_BASE, l->first + at, n);
 		idx = req_send(c, &r, len);
 		atomic_fetch_add(&l->requests, 1);
+		atomic_fetch_add(&l->bytes, len);
 		cur = atomic_load(&l->max_idx);
 		while (idx > cur &&
 		       !atomic_compare_exchange_weak(&l->max_idx, &cur, idx))
@@ -431,6 +494,7 @@ struct tput {
 	double cpu_s;	  /* CPU of the --cpu-pids meanwhile */
 	double node_s[BENCH_MAX_EP];
 	uint64_t entries; /* Raft entries it took (leader's index delta) */
+	uint64_t bytes;	  /* of the requests */
 };
 
 /* Waits until every node has applied idx; fills per-node times. */
@@ -477,6 +541,7 @@ run_tput(struct rpc_sync **st, const char *const *eps, size_t neps,
 	atomic_init(&l.next, 0);
 	atomic_init(&l.max_idx, 0);
 	atomic_init(&l.requests, 0);
+	atomic_init(&l.bytes, 0);
 	pthread_barrier_init(&l.go, NULL, clients + 1);
 	for (unsigned i = 0; i < clients; i++) {
 		cl[i].load = &l;
@@ -500,6 +565,7 @@ run_tput(struct rpc_sync **st, const char *const *eps, size_t neps,
 			tall = out->node_s[i];
 	out->updates = total;
 	out->requests = atomic_load(&l.requests);
+	out->bytes = atomic_load(&l.bytes);
 	out->last_index = atomic_load(&l.max_idx);
 	out->entries = out->last_index - leader_idx0;
 	out->clients = clients;
@@ -592,7 +658,7 @@ static const char usage_text[] =
 	"         [--peer ADDRESS] [--node N] [--clients K] [--batch B]\n"
 	"         [--updates N] [--base-updates M] [--latency-writes L]\n"
 	"         [--latency-kind paths|health] [--health-attachment ID]\n"
-	"         [--cpu-pids PID,...] [--json-only]\n";
+	"         [--cpu-pids PID,...] [--ungrouped] [--json-only]\n";
 
 static uint64_t
 num(const char *s, uint64_t min, uint64_t max, const char *what)
@@ -621,6 +687,10 @@ parse_args(int argc, char **argv)
 		}
 		if (strcmp(a, "--json-only") == 0) {
 			o.json_only = true;
+			continue;
+		}
+		if (strcmp(a, "--ungrouped") == 0) {
+			o.ungrouped = true;
 			continue;
 		}
 		if (v == NULL) {
@@ -691,6 +761,9 @@ print_tput(const char *name, const struct tput *t)
 		       "(%.2f cores busy)\n",
 		       "", t->cpu_s, t->cpu_s > 0 ? t->updates / t->cpu_s : 0,
 		       t->cpu_s / t->applied_s);
+	printf("%-22s %.1f request bytes per update (%s)\n", "",
+	       t->updates ? (double)t->bytes / t->updates : 0.0,
+	       o.ungrouped ? "one add per route" : "grouped by attributes");
 }
 
 static void
@@ -790,7 +863,8 @@ main(int argc, char **argv)
 	       "\"latency_kind\":\"%s\",\"latency_writes\":%u,"
 	       "\"follower_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
 	       "\"max\":%.3f},\"leader_ms\":{\"p50\":%.3f,\"p90\":%.3f,"
-	       "\"p99\":%.3f,\"max\":%.3f}}\n",
+	       "\"p99\":%.3f,\"max\":%.3f},\"encoding\":\"%s\","
+	       "\"bytes_per_update\":%.1f}\n",
 	       o.nep, batched.clients, batched.batch, batched.updates,
 	       batched.applied_s, batched.ack_s,
 	       batched.updates / batched.applied_s, batched.cpu_s,
@@ -801,7 +875,8 @@ main(int argc, char **argv)
 			    : 0.0,
 	       o.lat_health ? "health" : "paths", o.lat_writes, lat_f.p50,
 	       lat_f.p90, lat_f.p99, lat_f.max, lat_l.p50, lat_l.p90, lat_l.p99,
-	       lat_l.max);
+	       lat_l.max, o.ungrouped ? "adds" : "groups",
+	       batched.updates ? (double)batched.bytes / batched.updates : 0.0);
 	for (size_t i = 0; i < o.nep; i++)
 		rpc_sync_close(st[i]);
 	return 0;

@@ -297,6 +297,40 @@ attrs_cache_fini(struct attrs_cache *c, struct attr_store *as)
 	}
 }
 
+/* The prefixes of groups[i], each added as a PathAdd of the group's
+ * attribute set would be (the set converted once for the group). */
+static int
+apply_group(struct engine *e, struct store_txn *t,
+	    const Cend__V1__PathUpdate *u, size_t i, struct attrs_cache *cache,
+	    struct engine_path_in *in, struct cen_err *err)
+{
+	const Cend__V1__PathGroup *g = u->groups[i];
+	struct store_prefix_iter it;
+	size_t k = 0;
+	int rc;
+
+	if (g->attrs == NULL)
+		return cen_errf(err, -CEN_EINVAL,
+				"paths: groups[%zu]: attrs missing", i);
+	rc = attrs_cache_get(cache, engine_attrs(e), g->attrs, &k, err);
+	if (rc != 0)
+		return cen_err_prefix(err, "paths: groups[%zu].attrs: ", i);
+	in->attrs = cache->e[k].attrs;
+	store_prefix_iter_init(&it, g->prefixes.data, g->prefixes.len, i);
+	while ((rc = store_prefix_iter_next(&it, &in->prefix, err)) > 0) {
+		rc = engine_path_add(e, in, err);
+		if (rc == 0)
+			rc = store_put_path_val(
+				t, u->attachment, &in->peer, in->node,
+				&in->prefix, cache->e[k].val, cache->e[k].vlen);
+		if (rc != 0)
+			return rc;
+	}
+	if (rc < 0)
+		return cen_err_prefix(err, "paths: ");
+	return 0;
+}
+
 static int
 apply_paths(struct engine *e, struct store_txn *t,
 	    const Cend__V1__PathUpdate *u, struct cen_err *err)
@@ -360,6 +394,8 @@ apply_paths(struct engine *e, struct store_txn *t,
 				t, u->attachment, &peer, in.node, &in.prefix,
 				cache.e[k].val, cache.e[k].vlen);
 	}
+	for (size_t i = 0; rc == 0 && i < u->n_groups; i++)
+		rc = apply_group(e, t, u, i, &cache, &in, err);
 	attrs_cache_fini(&cache, engine_attrs(e));
 	return rc;
 }

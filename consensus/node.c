@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <raft.h>
 #include <raft/uv.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,13 @@ struct node {
 	struct raft raft;
 	struct raft_io io;
 	struct raft_uv_transport transport;
+	/* the TCP transport's own listen and connect, and raft's accept
+	 * callback (see tcp_nodelay) */
+	int (*tcp_listen)(struct raft_uv_transport *t, raft_uv_accept_cb cb);
+	int (*tcp_connect)(struct raft_uv_transport *t,
+			   struct raft_uv_connect *req, raft_id id,
+			   const char *address, raft_uv_connect_cb cb);
+	raft_uv_accept_cb raft_accept;
 	struct raft_fsm fsm;
 	struct store *store;
 	struct engine *engine;
@@ -320,6 +328,25 @@ emit_event(struct node *n, uint64_t index, const char *kind, const char *text)
 			l->event(index, kind, text, l->arg);
 }
 
+/* The paths a PathUpdate adds: its adds and its groups' prefixes (up to
+ * the first malformed one). */
+static size_t
+paths_added(const Cend__V1__PathUpdate *u)
+{
+	size_t n = u->n_adds;
+
+	for (size_t i = 0; i < u->n_groups; i++) {
+		struct store_prefix_iter it;
+		struct prefix p;
+
+		store_prefix_iter_init(&it, u->groups[i]->prefixes.data,
+				       u->groups[i]->prefixes.len, i);
+		while (store_prefix_iter_next(&it, &p, NULL) > 0)
+			n++;
+	}
+	return n;
+}
+
 /* One line saying what an applied command did, for `watch events`. */
 static void
 describe(const Cend__V1__Command *c, int rc, char *buf, size_t size)
@@ -340,7 +367,7 @@ describe(const Cend__V1__Command *c, int rc, char *buf, size_t size)
 		break;
 	case CEND__V1__COMMAND__CMD_PATHS:
 		w = snprintf(buf, size, "paths %s: +%zu -%zu",
-			     c->paths->attachment, c->paths->n_adds,
+			     c->paths->attachment, paths_added(c->paths),
 			     c->paths->n_withdraws);
 		break;
 	case CEND__V1__COMMAND__CMD_HEALTH:
@@ -1288,6 +1315,87 @@ mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * Raft's TCP connections without Nagle's algorithm: libraft leaves it on,
+ * and a message smaller than a segment (an AppendEntries of a few kB, a
+ * result, a heartbeat) then waits for the ACK of the one before it, which
+ * with one entry in flight holds up every commit.  The transport's listen
+ * and connect are wrapped to set TCP_NODELAY on each stream before raft
+ * gets it.
+ */
+static struct node *
+node_of_transport(struct raft_uv_transport *t)
+{
+	return (struct node *)((char *)t - offsetof(struct node, transport));
+}
+
+static void
+nodelay_accepted(struct raft_uv_transport *t, raft_id id, const char *address,
+		 struct uv_stream_s *stream)
+{
+	if (stream != NULL && stream->type == UV_TCP)
+		uv_tcp_nodelay((uv_tcp_t *)stream, 1);
+	node_of_transport(t)->raft_accept(t, id, address, stream);
+}
+
+static int
+nodelay_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
+{
+	struct node *n = node_of_transport(t);
+
+	n->raft_accept = cb;
+	return n->tcp_listen(t, nodelay_accepted);
+}
+
+/* A connect request of raft's, passed on as one of ours. */
+struct nodelay_connect {
+	struct raft_uv_connect req;
+	struct raft_uv_connect *raft_req;
+	raft_uv_connect_cb raft_cb;
+};
+
+static void
+nodelay_connected(struct raft_uv_connect *req, struct uv_stream_s *stream,
+		  int status)
+{
+	struct nodelay_connect *c = req->data;
+	struct raft_uv_connect *raft_req = c->raft_req;
+	raft_uv_connect_cb cb = c->raft_cb;
+
+	free(c);
+	if (status == 0 && stream != NULL && stream->type == UV_TCP)
+		uv_tcp_nodelay((uv_tcp_t *)stream, 1);
+	cb(raft_req, stream, status);
+}
+
+static int
+nodelay_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
+		raft_id id, const char *address, raft_uv_connect_cb cb)
+{
+	struct nodelay_connect *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return RAFT_NOMEM;
+	c->req.data = c;
+	c->raft_req = req;
+	c->raft_cb = cb;
+	rc = node_of_transport(t)->tcp_connect(t, &c->req, id, address,
+					       nodelay_connected);
+	if (rc != 0)
+		free(c);
+	return rc;
+}
+
+static void
+tcp_nodelay(struct node *n)
+{
+	n->tcp_listen = n->transport.listen;
+	n->tcp_connect = n->transport.connect;
+	n->transport.listen = nodelay_listen;
+	n->transport.connect = nodelay_connect;
+}
+
 int
 node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 	   struct cen_err *err)
@@ -1353,7 +1461,9 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 	n->fsm.snapshot = fsm_snapshot;
 	n->fsm.snapshot_finalize = fsm_snapshot_finalize;
 	n->fsm.restore = fsm_restore;
-	if ((rc = raft_uv_tcp_init(&n->transport, loop)) != 0 ||
+	if ((rc = raft_uv_tcp_init(&n->transport, loop)) == 0)
+		tcp_nodelay(n);
+	if (rc != 0 ||
 	    (rc = raft_uv_init(&n->io, loop, raft_dir, &n->transport)) != 0) {
 		cen_errf(err, -CEN_EIO, "raft I/O: %s", raft_strerror(rc));
 		rc = -CEN_EIO;

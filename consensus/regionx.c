@@ -396,14 +396,16 @@ struct rx_batch {
 	int rc;
 };
 
-/* The PathAttrs message of each distinct set among the adds (a table of
- * 2^k slots keyed by the set, the sets repeat). */
+/* The PathAttrs message of each distinct set among the adds, and the
+ * group of its prefixes (a table of 2^k slots keyed by the set, the sets
+ * repeat). */
 struct attrs_msg {
 	const struct attrs *a;
 	Cend__V1__PathAttrs *m;
+	size_t group; /* its PathGroup's index */
 };
 
-static Cend__V1__PathAttrs *
+static struct attrs_msg *
 attrs_msg(struct attrs_msg *t, size_t mask, const struct attrs *a)
 {
 	size_t i = ((uintptr_t)a >> 4) * 0x9e3779b97f4a7c15ull >> 32 & mask;
@@ -413,7 +415,7 @@ attrs_msg(struct attrs_msg *t, size_t mask, const struct attrs *a)
 	while (t[i].a != NULL && t[i].a != a)
 		i = (i + 1) & mask;
 	if (t[i].a == a)
-		return t[i].m;
+		return &t[i];
 	if (store_attrs_pack(a, &buf, &len) != 0 ||
 	    (t[i].m = cend__v1__path_attrs__unpack(NULL, len, buf)) == NULL) {
 		fprintf(stderr, "regionx: cannot convert attributes\n");
@@ -421,19 +423,23 @@ attrs_msg(struct attrs_msg *t, size_t mask, const struct attrs *a)
 	}
 	free(buf);
 	t[i].a = a;
-	return t[i].m;
+	t[i].group = SIZE_MAX;
+	return &t[i];
 }
 
+/* Proposes the batch: its adds as one PathGroup per attribute set (in
+ * the order the sets first come; the adds of a batch are of distinct
+ * prefixes, so their order does not matter), then its withdrawals. */
 static void
 batch_flush(struct rx_batch *b)
 {
 	Cend__V1__Command c = CEND__V1__COMMAND__INIT;
 	Cend__V1__PathUpdate u = CEND__V1__PATH_UPDATE__INIT;
 	ProtobufCBinaryData *wd;
-	Cend__V1__PathAdd *pa, **pp;
-	struct attrs_msg *t;
-	uint8_t pb[18], (*ab)[18];
-	size_t mask = 15;
+	Cend__V1__PathGroup *ga, **gp;
+	struct attrs_msg *t, **slot;
+	uint8_t pb[18], *pfx;
+	size_t mask = 15, ng = 0, off = 0;
 	int rc;
 
 	if (b->nadds + b->nwd == 0)
@@ -441,15 +447,37 @@ batch_flush(struct rx_batch *b)
 	while (mask < 2 * b->nadds)
 		mask = mask * 2 + 1;
 	t = xalloc((mask + 1) * sizeof(*t));
-	pa = xalloc((b->nadds + 1) * sizeof(*pa));
-	pp = xalloc((b->nadds + 1) * sizeof(*pp));
-	ab = xalloc((b->nadds + 1) * sizeof(*ab));
+	slot = xalloc((b->nadds + 1) * sizeof(*slot));
 	for (size_t i = 0; i < b->nadds; i++) {
-		cend__v1__path_add__init(&pa[i]);
-		pa[i].prefix.data = ab[i];
-		pa[i].prefix.len = store_prefix_pack(&b->adds[i].prefix, ab[i]);
-		pa[i].attrs = attrs_msg(t, mask, b->adds[i].attrs);
-		pp[i] = &pa[i];
+		slot[i] = attrs_msg(t, mask, b->adds[i].attrs);
+		if (slot[i]->group == SIZE_MAX)
+			slot[i]->group = ng++;
+	}
+	ga = xalloc((ng + 1) * sizeof(*ga));
+	gp = xalloc((ng + 1) * sizeof(*gp));
+	pfx = xalloc(b->nadds * 18 + 1);
+	for (size_t g = 0; g < ng; g++) {
+		cend__v1__path_group__init(&ga[g]);
+		gp[g] = &ga[g];
+	}
+	for (size_t i = 0; i < b->nadds; i++) {
+		Cend__V1__PathGroup *g = &ga[slot[i]->group];
+
+		g->attrs = slot[i]->m;
+		g->prefixes.len +=
+			store_prefix_pack_short(&b->adds[i].prefix, pb);
+	}
+	/* each group's prefixes contiguous, in the order of the adds */
+	for (size_t g = 0; g < ng; g++) {
+		ga[g].prefixes.data = pfx + off;
+		off += ga[g].prefixes.len;
+		ga[g].prefixes.len = 0;
+	}
+	for (size_t i = 0; i < b->nadds; i++) {
+		Cend__V1__PathGroup *g = &ga[slot[i]->group];
+
+		g->prefixes.len += store_prefix_pack_short(
+			&b->adds[i].prefix, g->prefixes.data + g->prefixes.len);
 	}
 	wd = xalloc((b->nwd + 1) * sizeof(*wd));
 	for (size_t i = 0; i < b->nwd; i++) {
@@ -461,8 +489,8 @@ batch_flush(struct rx_batch *b)
 		u.peer.data = pb;
 		u.peer.len = store_prefix_pack(&b->peer, pb);
 	}
-	u.adds = pp;
-	u.n_adds = b->nadds;
+	u.groups = gp;
+	u.n_groups = ng;
 	u.withdraws = wd;
 	u.n_withdraws = b->nwd;
 	c.cmd_case = CEND__V1__COMMAND__CMD_PATHS;
@@ -474,9 +502,10 @@ batch_flush(struct rx_batch *b)
 		if (t[i].m != NULL)
 			cend__v1__path_attrs__free_unpacked(t[i].m, NULL);
 	free(t);
-	free(pa);
-	free(pp);
-	free(ab);
+	free(slot);
+	free(ga);
+	free(gp);
+	free(pfx);
 	free(wd);
 	b->nadds = b->nwd = 0;
 	b->bytes = 0;
@@ -588,48 +617,50 @@ ours_add(struct regionx *rx, struct rx_list *l, const char *att,
 	engine_att_paths(eng(rx), att, peer, ours_cb, l);
 }
 
-/* The adds of a PathUpdate another region sent, checked; att is the
- * model's string for its attachment (checked by the caller).  A peer
- * that is not an address refuses the whole update. */
+struct theirs_ctx {
+	struct rx_peer *p;
+	struct rx_list *l;
+	const char *att;
+	struct prefix peer;
+};
+
+static void
+theirs_path(const struct prefix *prefix, const struct attrs *attrs, void *arg)
+{
+	struct theirs_ctx *x = arg;
+	struct regiondiff_path *d = list_add(x->l);
+
+	d->attachment = x->att;
+	d->peer = x->peer;
+	d->prefix = *prefix;
+	d->attrs = attrs;
+}
+
+static void
+theirs_refused(const char *msg, void *arg)
+{
+	struct theirs_ctx *x = arg;
+
+	refuse(x->p, "paths of %s: %s", x->att, msg);
+}
+
+/* The paths of a PathUpdate another region sent (adds and groups),
+ * checked; att is the model's string for its attachment (checked by the
+ * caller).  A peer that is not an address refuses the whole update. */
 static void
 theirs_add(struct rx_peer *p, struct rx_list *l, const char *att,
 	   const Cend__V1__PathUpdate *u)
 {
 	struct cen_err err = { 0 };
-	struct prefix peer = { 0 };
+	struct theirs_ctx x = { .p = p, .l = l, .att = att };
 
-	if (u->peer.len > 0 &&
-	    store_prefix_unpack(u->peer.data, u->peer.len, &peer, &err) != 0) {
+	if (u->peer.len > 0 && store_prefix_unpack(u->peer.data, u->peer.len,
+						   &x.peer, &err) != 0) {
 		refuse(p, "paths of %s: peer: %s", att, err.msg);
 		return;
 	}
-	for (size_t i = 0; i < u->n_adds; i++) {
-		const Cend__V1__PathAdd *a = u->adds[i];
-		struct regiondiff_path *d;
-		struct prefix pfx;
-		const struct attrs *at;
-
-		if (store_prefix_unpack(a->prefix.data, a->prefix.len, &pfx,
-					&err) != 0) {
-			refuse(p, "paths of %s: %s", att, err.msg);
-			continue;
-		}
-		if (a->attrs == NULL) {
-			refuse(p, "paths of %s: a path without attributes",
-			       att);
-			continue;
-		}
-		if (store_attrs_from_msg(engine_attrs(eng(p->rx)), a->attrs,
-					 &at, &err) != 0) {
-			refuse(p, "paths of %s: attributes: %s", att, err.msg);
-			continue;
-		}
-		d = list_add(l);
-		d->attachment = att;
-		d->peer = peer;
-		d->prefix = pfx;
-		d->attrs = at;
-	}
+	regiondiff_update_paths(engine_attrs(eng(p->rx)), u, theirs_path,
+				theirs_refused, &x);
 }
 
 /* Proposes what turns ours into theirs. */
@@ -777,6 +808,40 @@ unit_snapshot(struct rx_peer *p, struct rx_unit *u)
 	return 0;
 }
 
+/* Whether a group another region sent is whole: attributes that convert
+ * and a prefix list without a fault.  A group that is not is refused
+ * whole (its list cannot be read past a fault). */
+static bool
+group_ok(struct rx_peer *p, const char *att, const Cend__V1__PathGroup *g,
+	 size_t i)
+{
+	struct cen_err err = { 0 };
+	struct store_prefix_iter it;
+	const struct attrs *at;
+	struct prefix x;
+	int rc;
+
+	if (g->attrs == NULL) {
+		refuse(p, "paths of %s: groups[%zu]: no attributes", att, i);
+		return false;
+	}
+	if (store_attrs_from_msg(engine_attrs(eng(p->rx)), g->attrs, &at,
+				 &err) != 0) {
+		refuse(p, "paths of %s: groups[%zu]: attributes: %s", att, i,
+		       err.msg);
+		return false;
+	}
+	attr_unref(engine_attrs(eng(p->rx)), at);
+	store_prefix_iter_init(&it, g->prefixes.data, g->prefixes.len, i);
+	while ((rc = store_prefix_iter_next(&it, &x, &err)) > 0)
+		;
+	if (rc < 0) {
+		refuse(p, "paths of %s: %s", att, err.msg);
+		return false;
+	}
+	return true;
+}
+
 static int
 import_paths(struct rx_peer *p, const Cend__V1__PathUpdate *pu)
 {
@@ -785,7 +850,7 @@ import_paths(struct rx_peer *p, const Cend__V1__PathUpdate *pu)
 	Cend__V1__PathUpdate u;
 	struct cen_err err = { 0 };
 	struct prefix x;
-	size_t na = 0, nw = 0;
+	size_t na = 0, nw = 0, ng = 0;
 	int rc;
 
 	if (att == NULL) {
@@ -804,6 +869,7 @@ import_paths(struct rx_peer *p, const Cend__V1__PathUpdate *pu)
 	u.node = 0;
 	u.adds = xalloc((pu->n_adds + 1) * sizeof(*u.adds));
 	u.withdraws = xalloc((pu->n_withdraws + 1) * sizeof(*u.withdraws));
+	u.groups = xalloc((pu->n_groups + 1) * sizeof(*u.groups));
 	for (size_t i = 0; i < pu->n_adds; i++) {
 		const struct attrs *at;
 
@@ -830,16 +896,21 @@ import_paths(struct rx_peer *p, const Cend__V1__PathUpdate *pu)
 		}
 		u.withdraws[nw++] = pu->withdraws[i];
 	}
+	for (size_t i = 0; i < pu->n_groups; i++)
+		if (group_ok(p, att, pu->groups[i], i))
+			u.groups[ng++] = pu->groups[i];
 	u.n_adds = na;
 	u.n_withdraws = nw;
+	u.n_groups = ng;
 	rc = 0;
-	if (na + nw > 0) {
+	if (na + nw + ng > 0) {
 		c.cmd_case = CEND__V1__COMMAND__CMD_PATHS;
 		c.paths = &u;
 		rc = propose(p, &c, PROP_INPUT);
 	}
 	free(u.adds);
 	free(u.withdraws);
+	free(u.groups);
 	return rc;
 }
 

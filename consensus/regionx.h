@@ -128,6 +128,23 @@ int regiondiff_run(const struct regiondiff_path *theirs, size_t ntheirs,
 		   const struct regiondiff_path *ours, size_t nours,
 		   regiondiff_cb cb, void *arg, struct regiondiff_stats *st);
 
+/* The paths of a PathUpdate another region sent, checked and converted
+ * (attributes interned in as, each distinct message once): path is called
+ * for each good one of its adds, then of its groups' prefixes, in order,
+ * with a reference to its attributes that passes to the callee; refused is
+ * called with a message for each bad one ("adds[3].prefix: ...",
+ * "groups[1].prefixes: byte 12: ...").  A group without attributes, or
+ * whose attributes do not convert, is refused whole; a prefix list is read
+ * up to its first fault.  Returns the paths given to path. */
+struct Cend__V1__PathUpdate;
+typedef void (*regiondiff_path_fn)(const struct prefix *prefix,
+				   const struct attrs *attrs, void *arg);
+typedef void (*regiondiff_refuse_fn)(const char *msg, void *arg);
+size_t regiondiff_update_paths(struct attr_store *as,
+			       const struct Cend__V1__PathUpdate *u,
+			       regiondiff_path_fn path,
+			       regiondiff_refuse_fn refused, void *arg);
+
 /* ---- regionexp.c: the exporter ------------------------------------- */
 
 /* Zero fields take the defaults in brackets. */

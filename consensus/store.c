@@ -1681,3 +1681,81 @@ store_prefix_unpack(const uint8_t *buf, size_t len, struct prefix *p,
 	*p = q;
 	return 0;
 }
+
+void
+store_prefix_iter_init(struct store_prefix_iter *it, const uint8_t *buf,
+		       size_t len, size_t group)
+{
+	it->buf = buf;
+	it->len = buf != NULL ? len : 0;
+	it->off = 0;
+	it->group = group;
+}
+
+int
+store_prefix_iter_next(struct store_prefix_iter *it, struct prefix *p,
+		       struct cen_err *err)
+{
+	const uint8_t *b = it->buf + it->off;
+	size_t left = it->len - it->off, max, n;
+	struct prefix q, c;
+
+	if (left == 0)
+		return 0;
+	switch (b[0]) {
+	case PREFIX_AF_INET:
+		max = 32;
+		break;
+	case PREFIX_AF_INET6:
+		max = 128;
+		break;
+	default:
+		return cen_errf(err, -CEN_EPARSE,
+				"groups[%zu].prefixes: byte %zu: family %u, "
+				"expected 4 or 6",
+				it->group, it->off, b[0]);
+	}
+	if (left < 2)
+		return cen_errf(err, -CEN_EPARSE,
+				"groups[%zu].prefixes: byte %zu: cut short "
+				"before the length",
+				it->group, it->off);
+	if (b[1] > max)
+		return cen_errf(err, -CEN_EPARSE,
+				"groups[%zu].prefixes: byte %zu: length %u "
+				"out of range 0..%zu",
+				it->group, it->off, b[1], max);
+	n = ((size_t)b[1] + 7) / 8;
+	if (left < 2 + n)
+		return cen_errf(err, -CEN_EPARSE,
+				"groups[%zu].prefixes: byte %zu: /%u needs "
+				"%zu address bytes, %zu left",
+				it->group, it->off, b[1], n, left - 2);
+	memset(&q, 0, sizeof(q));
+	q.family = b[0];
+	q.len = b[1];
+	memcpy(q.addr.bytes, b + 2, n);
+	c = q;
+	prefix_canon(&c);
+	if (memcmp(&c, &q, sizeof(q)) != 0)
+		return cen_errf(err, -CEN_EPARSE,
+				"groups[%zu].prefixes: byte %zu: host bits "
+				"set past /%u",
+				it->group, it->off, q.len);
+	it->off += 2 + n;
+	*p = q;
+	return 1;
+}
+
+size_t
+store_prefix_pack_short(const struct prefix *p, uint8_t out[18])
+{
+	size_t n = ((size_t)p->len + 7) / 8;
+
+	if (p->family != PREFIX_AF_INET && p->family != PREFIX_AF_INET6)
+		return 0;
+	out[0] = p->family;
+	out[1] = p->len;
+	memcpy(out + 2, p->addr.bytes, n);
+	return 2 + n;
+}

@@ -140,4 +140,31 @@ size_t store_prefix_pack(const struct prefix *p, uint8_t out[18]);
 int store_prefix_unpack(const uint8_t *buf, size_t len, struct prefix *p,
 			struct cen_err *err);
 
+/* Packed prefix lists (PathGroup.prefixes of command.proto): per prefix,
+ * family (4|6), length, then the ceil(length/8) significant address
+ * bytes, the bits past the length zero.  An iterator reads one list in
+ * place (buf must outlive it):
+ *
+ *	struct store_prefix_iter it;
+ *	store_prefix_iter_init(&it, g->prefixes.data, g->prefixes.len, gi);
+ *	while ((rc = store_prefix_iter_next(&it, &p, err)) > 0)
+ *		... use p ...
+ *	rc < 0: the list is malformed, err says where */
+struct store_prefix_iter {
+	const uint8_t *buf;
+	size_t len, off; /* off: where the next prefix starts */
+	size_t group;	 /* the group's index, named in errors */
+};
+
+void store_prefix_iter_init(struct store_prefix_iter *it, const uint8_t *buf,
+			    size_t len, size_t group);
+/* The next prefix into *p: 1, 0 past the last one, or -CEN_EPARSE (bad
+ * family, length over 32 or 128, address bytes cut short, host bits set)
+ * with a message naming the group index and the prefix's byte offset. */
+int store_prefix_iter_next(struct store_prefix_iter *it, struct prefix *p,
+			   struct cen_err *err);
+/* Writes p in that form; returns the bytes written (2..18; 0 for family
+ * NONE).  p must be canonical (no host bits). */
+size_t store_prefix_pack_short(const struct prefix *p, uint8_t out[18]);
+
 #endif

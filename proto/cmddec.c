@@ -306,11 +306,44 @@ dec_add(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
 	return m;
 }
 
-/* Fields of a PathUpdate in order; adds (4) and withdraws (5) repeat. */
+static Cend__V1__PathGroup *
+dec_group(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
+	  size_t len)
+{
+	struct rd r = { buf, buf + len };
+	Cend__V1__PathGroup *m = pbarena_alloc(a, sizeof(*m));
+	uint32_t field, last = 0;
+	const uint8_t *d;
+	size_t dlen;
+	unsigned wt;
+
+	if (m == NULL)
+		return NULL;
+	cend__v1__path_group__init(m);
+	while (r.p < r.end) {
+		if (!rd_tag(&r, &field, &wt) || field <= last || wt != WT_LEN)
+			return NULL;
+		last = field;
+		if (field == 1) {
+			if (!rd_len(&r, &d, &dlen) ||
+			    (m->attrs = attrs_of(a, sh, d, dlen)) == NULL)
+				return NULL;
+		} else if (field == 2) {
+			if (!rd_bytes(&r, &m->prefixes))
+				return NULL;
+		} else {
+			return NULL;
+		}
+	}
+	return m;
+}
+
+/* Fields of a PathUpdate in order; adds (4), withdraws (5) and groups (6)
+ * repeat. */
 static bool
 update_order_ok(uint32_t field, uint32_t last)
 {
-	return field > last || (field == last && (field == 4 || field == 5));
+	return field > last || (field == last && field >= 4 && field <= 6);
 }
 
 static Cend__V1__PathUpdate *
@@ -320,7 +353,7 @@ dec_update(struct pbarena *a, const uint8_t *buf, size_t len)
 	Cend__V1__PathUpdate *m;
 	struct shared_attrs sh;
 	uint32_t field, last = 0;
-	size_t nadds = 0, nwd = 0;
+	size_t nadds = 0, nwd = 0, ngroups = 0;
 	const uint8_t *d;
 	size_t dlen;
 	unsigned wt;
@@ -337,11 +370,12 @@ dec_update(struct pbarena *a, const uint8_t *buf, size_t len)
 				return NULL;
 			continue;
 		}
-		if (field < 1 || field > 5 || wt != WT_LEN ||
+		if (field < 1 || field > 6 || wt != WT_LEN ||
 		    !rd_len(&r, &d, &dlen))
 			return NULL;
 		nadds += field == 4;
 		nwd += field == 5;
+		ngroups += field == 6;
 	}
 	m = pbarena_alloc(a, sizeof(*m));
 	if (m == NULL)
@@ -352,6 +386,9 @@ dec_update(struct pbarena *a, const uint8_t *buf, size_t len)
 		return NULL;
 	if (nwd > 0 && (m->withdraws = pbarena_alloc(
 				a, nwd * sizeof(*m->withdraws))) == NULL)
+		return NULL;
+	if (ngroups > 0 && (m->groups = pbarena_alloc(
+				    a, ngroups * sizeof(*m->groups))) == NULL)
 		return NULL;
 	sh.n = sh.next = 0;
 	r.p = buf;
@@ -374,8 +411,14 @@ dec_update(struct pbarena *a, const uint8_t *buf, size_t len)
 			if (m->adds[m->n_adds++] == NULL)
 				return NULL;
 			break;
-		default:
+		case 5:
 			rd_bytes(&r, &m->withdraws[m->n_withdraws++]);
+			break;
+		default:
+			rd_len(&r, &d, &dlen);
+			m->groups[m->n_groups] = dec_group(a, &sh, d, dlen);
+			if (m->groups[m->n_groups++] == NULL)
+				return NULL;
 		}
 	}
 	return m;

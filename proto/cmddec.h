@@ -9,7 +9,8 @@
  * the canonical encoding of a PathUpdate (what protobuf-c and every
  * proto3 encoder write: known fields in field order, packed repeated
  * scalars, minimal varints) straight into the same structures, sharing one
- * decoded PathAttrs between the adds whose attribute bytes are equal.
+ * decoded PathAttrs between the adds and groups whose attribute bytes are
+ * equal.
  * Anything else (unknown fields, fields out of order or repeated,
  * non-packed repeated scalars, other commands) is handed to protobuf-c's
  * own unpack, so that the result is always what protobuf-c would give:

@@ -5,10 +5,11 @@
  * for the same message, without building protobuf-c's structures first.
  *
  * A BGP speaker proposes tens of thousands of paths a command, a few per
- * attribute set: the caller packs each set once (store_attrs_pack) and its
- * bytes are copied into every add that has it, where building the message
- * would convert and size every add's attributes again.  The result is what
- * cmddec decodes on its fast path.
+ * attribute set: the caller packs each set once (store_attrs_pack), and
+ * a run of adds with the same attribute bytes becomes one PathGroup that
+ * carries them once, where building the message would convert and size
+ * every add's attributes again.  The result is what cmddec decodes on its
+ * fast path.
  *
  * Fields go out in field order, so every add comes before the first
  * withdrawal:
@@ -23,6 +24,16 @@
  *
  * An add after a withdrawal, or running out of memory, fails the encoder:
  * cmdenc_paths_end returns NULL then.
+ *
+ * Consecutive adds whose attribute bytes are equal (same length, same
+ * bytes: the bytes are compared, not the pointers, so a caller may reuse
+ * its buffer) share one group, written with the short prefix form
+ * (PathGroup.prefixes); a different set, a withdrawal or the end closes
+ * it.  The groups go out after the withdrawals (field 6), so they apply
+ * after the PathAdds.  An add without attributes, or whose prefix is not a
+ * well-formed one (6 bytes for IPv4, 18 for IPv6, no host bits), stays a
+ * PathAdd, so that apply refuses it exactly as before: such adds are
+ * applied before every grouped one.
  */
 #ifndef CEN_CMDENC_H
 #define CEN_CMDENC_H
@@ -31,10 +42,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cmdenc_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
 struct cmdenc {
 	uint8_t *buf; /* room for the Command's header, then the PathUpdate */
 	size_t len, cap;
-	bool withdrawing; /* a withdrawal is written: no more adds */
+	struct cmdenc_buf groups; /* the closed groups (fields 6), in order */
+	struct cmdenc_buf open;	  /* the open group: attrs, then prefixes */
+	size_t open_alen;	  /* the open group's attribute bytes */
+	bool grouping;		  /* a group is open */
+	bool withdrawing;	  /* a withdrawal is written: no more adds */
 	bool failed;
 };
 
@@ -44,8 +64,10 @@ struct cmdenc {
  * or peer, or node 0, is left out, as proto3 does). */
 void cmdenc_paths_begin(struct cmdenc *e, const char *attachment,
 			const uint8_t *peer, size_t peer_len, uint32_t node);
-/* A PathAdd: prefix (left out when plen is 0) and attrs, a packed
- * cend.v1.PathAttrs (left out when NULL; alen 0 is an empty one). */
+/* An add: prefix (a PathAdd's, store_prefix_pack: left out when plen is
+ * 0) and attrs, a packed cend.v1.PathAttrs (left out when NULL; alen 0 is
+ * an empty one), copied: into the open group when attrs are its bytes,
+ * else into a new group, or into a PathAdd (see above). */
 void cmdenc_paths_add(struct cmdenc *e, const uint8_t *prefix, size_t plen,
 		      const uint8_t *attrs, size_t alen);
 void cmdenc_paths_withdraw(struct cmdenc *e, const uint8_t *prefix,

@@ -3,7 +3,8 @@
  * against protobuf-c's own unpack: for every input, canonical or not,
  * valid or not, it refuses exactly what protobuf-c refuses and gives the
  * same message (compared by packing both results again); canonical route
- * updates take the fast path (their adds share one decoded attribute set).
+ * updates take the fast path (their adds and groups share one decoded
+ * attribute set).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +147,18 @@ gen_update(struct gen *g)
 	m->withdraws = gen_alloc(g, m->n_withdraws * sizeof(*m->withdraws));
 	for (size_t i = 0; i < m->n_withdraws; i++)
 		gen_bytes(g, &m->withdraws[i], 18);
+	/* groups: prefix lists of any bytes (this decoder does not read
+	 * them), sets shared with the adds, now and then none */
+	m->n_groups = rnd(3) == 0 ? 0 : 1 + rnd(6);
+	m->groups = gen_alloc(g, m->n_groups * sizeof(*m->groups));
+	for (size_t i = 0; i < m->n_groups; i++) {
+		Cend__V1__PathGroup *gr = gen_alloc(g, sizeof(*gr));
+
+		cend__v1__path_group__init(gr);
+		gr->attrs = rnd(10) == 0 ? NULL : sets[rnd(3)];
+		gen_bytes(g, &gr->prefixes, 200);
+		m->groups[i] = gr;
+	}
 	return m;
 }
 
@@ -382,6 +395,16 @@ test_cmddec_non_canonical_encodings_decode_as_protobuf_c_does(void **state)
 		0x10,
 		0x09,
 	};
+	static const uint8_t update_group_first[] = {
+		0x0a, 0x01, 'a',		  /* attachment */
+		0x32, 0x05, 0x12, 0x03, 4, 8, 10, /* a group, no attrs */
+		0x2a, 0x02, 0x04, 0x00,		  /* a withdraw after it */
+	};
+	static const uint8_t update_group_reordered[] = {
+		0x32, 0x09, 0x12, 0x03, 4, 8, 10, /* prefixes, then */
+		0x0a, 0x02, 0x10, 0x05,		  /* attrs: preference 5 */
+		0x32, 0x02, 0x1a, 0x00,		  /* unknown field 3 */
+	};
 	static const uint8_t empty[] = { 0 };
 	struct pbarena a;
 	uint8_t cmd[64];
@@ -392,6 +415,10 @@ test_cmddec_non_canonical_encodings_decode_as_protobuf_c_does(void **state)
 				       sizeof(update_reordered)));
 	assert_true(same_as_protobuf_c(K_UPDATE, update_merged_add,
 				       sizeof(update_merged_add)));
+	assert_true(same_as_protobuf_c(K_UPDATE, update_group_first,
+				       sizeof(update_group_first)));
+	assert_true(same_as_protobuf_c(K_UPDATE, update_group_reordered,
+				       sizeof(update_group_reordered)));
 	assert_true(same_as_protobuf_c(K_UPDATE, empty, 0));
 	assert_true(same_as_protobuf_c(K_BATCH, empty, 0));
 	assert_true(same_as_protobuf_c(K_COMMAND, empty, 0));
@@ -458,6 +485,60 @@ test_cmddec_canonical_update_shares_one_decoded_set_per_distinct_attrs(
 	free(buf);
 }
 
+/* The groups of a canonical update take the fast path: they share the
+ * decoded set of the adds with the same attribute bytes. */
+static void
+test_cmddec_canonical_update_groups_share_the_adds_decoded_sets(void **state)
+{
+	Cend__V1__PathUpdate u = CEND__V1__PATH_UPDATE__INIT, *got;
+	Cend__V1__PathAttrs s1 = CEND__V1__PATH_ATTRS__INIT;
+	Cend__V1__PathAttrs s2 = CEND__V1__PATH_ATTRS__INIT;
+	Cend__V1__PathAdd add = CEND__V1__PATH_ADD__INIT, *ap = &add;
+	Cend__V1__PathGroup gr[3], *gp[3];
+	uint8_t p4[6] = { 4, 24, 10, 0, 9, 0 }, list[] = { 4, 8, 10, 6, 0 };
+	ProtobufCBinaryData wd = { sizeof(p4), p4 };
+	uint8_t *buf;
+	struct pbarena a;
+	size_t len;
+
+	(void)state;
+	s1.preference = 20;
+	s2.preference = 30;
+	add.prefix.data = p4;
+	add.prefix.len = sizeof(p4);
+	add.attrs = &s1;
+	for (int i = 0; i < 3; i++) {
+		cend__v1__path_group__init(&gr[i]);
+		gr[i].attrs = i == 1 ? &s2 : &s1;
+		gr[i].prefixes.data = list;
+		gr[i].prefixes.len = sizeof(list);
+		gp[i] = &gr[i];
+	}
+	u.attachment = "vbr-1";
+	u.adds = &ap;
+	u.n_adds = 1;
+	u.withdraws = &wd;
+	u.n_withdraws = 1;
+	u.groups = gp;
+	u.n_groups = 3;
+	buf = pack_msg(&u.base, &len);
+	assert_true(same_as_protobuf_c(K_UPDATE, buf, len));
+	pbarena_init(&a);
+	got = cmddec_path_update(&a, buf, len);
+	assert_non_null(got);
+	assert_int_equal(got->n_groups, 3);
+	assert_ptr_equal(got->groups[0]->attrs, got->adds[0]->attrs);
+	assert_ptr_equal(got->groups[2]->attrs, got->adds[0]->attrs);
+	assert_ptr_not_equal(got->groups[1]->attrs, got->adds[0]->attrs);
+	assert_int_equal(got->groups[1]->attrs->preference, 30);
+	assert_int_equal(got->groups[1]->prefixes.len, sizeof(list));
+	/* the prefixes point into the input */
+	assert_true(got->groups[1]->prefixes.data >= buf &&
+		    got->groups[1]->prefixes.data < buf + len);
+	pbarena_fini(&a);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -472,6 +553,8 @@ main(void)
 			test_cmddec_non_canonical_encodings_decode_as_protobuf_c_does),
 		cmocka_unit_test(
 			test_cmddec_canonical_update_shares_one_decoded_set_per_distinct_attrs),
+		cmocka_unit_test(
+			test_cmddec_canonical_update_groups_share_the_adds_decoded_sets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

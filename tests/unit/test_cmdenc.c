@@ -1,9 +1,10 @@
 /*
  * test_cmdenc.c - the write path's direct route-update encoder
  * (proto/cmdenc.c) against protobuf-c: for random PathUpdates (empty and
- * long fields, every varint length, adds without prefix or attributes) it
- * writes exactly the bytes cend__v1__command__pack writes, and cmddec
- * decodes them on its fast path to the same message.
+ * long fields, every varint length, adds without prefix or attributes,
+ * malformed prefixes) it writes exactly the bytes cend__v1__command__pack
+ * writes for the same adds grouped by runs of equal attribute bytes, and
+ * cmddec decodes them on its fast path to the same message.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +50,12 @@ struct sample {
 	Cend__V1__Command cmd;
 	Cend__V1__PathUpdate u;
 	Cend__V1__PathAdd adds[MAXADDS], *addp[MAXADDS];
+	size_t nadds; /* the adds given to the encoder */
+	/* what it should write: the adds it keeps, and the groups */
+	Cend__V1__PathAdd *plain[MAXADDS];
+	Cend__V1__PathGroup groups[MAXADDS], *groupp[MAXADDS];
+	int group_attrs[MAXADDS];
+	uint8_t gpfx[MAXADDS * 18];
 	Cend__V1__PathAttrs attrs[8];
 	uint32_t words[8][8];
 	uint8_t attrs_bytes[8][256];
@@ -59,6 +66,81 @@ struct sample {
 	char att[300];
 	uint8_t peer[16];
 };
+
+/* The significant address bytes of a well-formed prefix, or -1. */
+static int
+short_len(const uint8_t *p, size_t len)
+{
+	size_t max = len == 6 && p[0] == 4    ? 32
+		     : len == 18 && p[0] == 6 ? 128
+					      : 0;
+	size_t n;
+
+	if (max == 0 || p[1] > max)
+		return -1;
+	n = ((size_t)p[1] + 7) / 8;
+	for (size_t i = 2 + n; i < len; i++)
+		if (p[i] != 0)
+			return -1;
+	if (p[1] % 8 != 0 && (p[1 + n] & (0xff >> (p[1] % 8))) != 0)
+		return -1;
+	return (int)n;
+}
+
+/* Zeroes the bits of addr past the first `bits`. */
+static void
+clear_host_bits(uint8_t *addr, size_t n, size_t bits)
+{
+	for (size_t j = 0; j < n; j++) {
+		if (j * 8 >= bits)
+			addr[j] = 0;
+		else if (bits - j * 8 < 8)
+			addr[j] &= (uint8_t)(0xff << (8 - (bits - j * 8)));
+	}
+}
+
+static bool
+same_attrs(const struct sample *s, int a, int b)
+{
+	return s->attrs_len[a] == s->attrs_len[b] &&
+	       memcmp(s->attrs_bytes[a], s->attrs_bytes[b], s->attrs_len[a]) ==
+		       0;
+}
+
+/* The PathUpdate the encoder should write for s's adds: those without
+ * attributes or with a malformed prefix stay, runs of equal attribute
+ * bytes become groups. */
+static void
+expect(struct sample *s)
+{
+	Cend__V1__PathGroup *g = NULL;
+	size_t off = 0;
+
+	s->u.n_adds = s->u.n_groups = 0;
+	for (size_t i = 0; i < s->nadds; i++) {
+		int k = s->attrs_of[i], n;
+
+		n = short_len(s->pfx[i], s->adds[i].prefix.len);
+		if (k < 0 || n < 0) {
+			s->plain[s->u.n_adds++] = &s->adds[i];
+			continue;
+		}
+		if (g == NULL ||
+		    !same_attrs(s, s->group_attrs[s->u.n_groups - 1], k)) {
+			g = &s->groups[s->u.n_groups];
+			cend__v1__path_group__init(g);
+			g->attrs = &s->attrs[k];
+			g->prefixes.data = s->gpfx + off;
+			s->group_attrs[s->u.n_groups] = k;
+			s->groupp[s->u.n_groups++] = g;
+		}
+		memcpy(s->gpfx + off, s->pfx[i], 2 + (size_t)n);
+		off += 2 + (size_t)n;
+		g->prefixes.len += 2 + (size_t)n;
+	}
+	s->u.adds = s->plain;
+	s->u.groups = s->groupp;
+}
 
 static void
 gen(struct sample *s)
@@ -110,22 +192,38 @@ pack:
 		assert_true(s->attrs_len[k] <= sizeof(s->attrs_bytes[k]));
 		cend__v1__path_attrs__pack(a, s->attrs_bytes[k]);
 	}
-	s->u.n_adds = rnd(4) == 0 ? 0 : rnd(MAXADDS);
-	for (size_t i = 0; i < s->u.n_adds; i++) {
+	s->nadds = rnd(4) == 0 ? 0 : rnd(MAXADDS);
+	for (size_t i = 0; i < s->nadds; i++) {
 		Cend__V1__PathAdd *a = &s->adds[i];
 		size_t plen = rnd(8) == 0 ? 0 : rnd(2) ? 6 : 18;
 
 		cend__v1__path_add__init(a);
-		for (size_t j = 0; j < plen; j++)
-			s->pfx[i][j] = (uint8_t)rnd(256);
+		if (plen > 0 && rnd(6) != 0) {
+			/* a well-formed prefix, often with a short run */
+			size_t bits = rnd((uint32_t)(plen - 2) * 8 + 1);
+
+			s->pfx[i][0] = plen == 6 ? 4 : 6;
+			s->pfx[i][1] = (uint8_t)bits;
+			for (size_t j = 0; j < plen - 2; j++)
+				s->pfx[i][2 + j] = (uint8_t)rnd(256);
+			clear_host_bits(s->pfx[i] + 2, plen - 2, bits);
+		} else {
+			for (size_t j = 0; j < plen; j++)
+				s->pfx[i][j] = (uint8_t)rnd(256);
+		}
 		a->prefix.len = plen;
 		a->prefix.data = s->pfx[i];
-		s->attrs_of[i] = rnd(8) == 0 ? -1 : (int)rnd((uint32_t)nsets);
+		if (rnd(8) == 0)
+			s->attrs_of[i] = -1;
+		else if (i > 0 && rnd(4) != 0)
+			s->attrs_of[i] = s->attrs_of[i - 1]; /* a run */
+		else
+			s->attrs_of[i] = (int)rnd((uint32_t)nsets);
 		if (s->attrs_of[i] >= 0)
 			a->attrs = &s->attrs[s->attrs_of[i]];
 		s->addp[i] = a;
 	}
-	s->u.adds = s->addp;
+	expect(s);
 	s->u.n_withdraws = rnd(3) == 0 ? 0 : rnd(MAXWD);
 	for (size_t i = 0; i < s->u.n_withdraws; i++) {
 		uint8_t *p = s->pfx[MAXADDS + i];
@@ -144,7 +242,7 @@ encode(const struct sample *s, struct cmdenc *e, size_t *len)
 {
 	cmdenc_paths_begin(e, s->u.attachment, s->u.peer.data, s->u.peer.len,
 			   s->u.node);
-	for (size_t i = 0; i < s->u.n_adds; i++) {
+	for (size_t i = 0; i < s->nadds; i++) {
 		int k = s->attrs_of[i];
 
 		cmdenc_paths_add(e, s->adds[i].prefix.data,
@@ -185,21 +283,67 @@ same_bytes_as_protobuf_c(void **state)
 		assert_non_null(m);
 		assert_int_equal(m->cmd_case, CEND__V1__COMMAND__CMD_PATHS);
 		assert_int_equal(m->paths->n_adds, s.u.n_adds);
+		assert_int_equal(m->paths->n_groups, s.u.n_groups);
 		assert_int_equal(m->paths->n_withdraws, s.u.n_withdraws);
 		assert_int_equal(m->paths->node, s.u.node);
 		assert_string_equal(m->paths->attachment, s.att);
-		/* the fast path shares one decoded set between the adds
+		/* the fast path shares one decoded set between the groups
 		 * that have the same (protobuf-c's unpack would not) */
-		for (size_t i = 1; i < s.u.n_adds; i++)
-			if (s.attrs_of[i] >= 0 &&
-			    s.attrs_of[i] == s.attrs_of[i - 1]) {
-				assert_ptr_equal(m->paths->adds[i]->attrs,
-						 m->paths->adds[i - 1]->attrs);
+		for (size_t i = 2; i < s.u.n_groups; i++)
+			if (s.group_attrs[i] == s.group_attrs[i - 2]) {
+				assert_ptr_equal(
+					m->paths->groups[i]->attrs,
+					m->paths->groups[i - 2]->attrs);
 				break;
 			}
 		pbarena_fini(&a);
 		cmdenc_free(&e);
 	}
+}
+
+/* One BGP UPDATE's prefixes: one group, its attributes written once. */
+static void
+runs_of_equal_attrs_share_one_group(void **state)
+{
+	uint8_t a1[2] = { 0x10, 0x01 }, a2[2] = { 0x10, 0x02 };
+	uint8_t copy[2], p[3][6] = { { 4, 24, 10, 0, 1, 0 },
+				     { 4, 24, 10, 0, 2, 0 },
+				     { 4, 8, 11, 0, 0, 0 } };
+	struct pbarena ar;
+	Cend__V1__Command *m;
+	struct cmdenc e;
+	const uint8_t *out;
+	size_t len;
+
+	(void)state;
+	memcpy(copy, a1, sizeof(copy));
+	cmdenc_paths_begin(&e, "vbr-1", NULL, 0, 1);
+	cmdenc_paths_add(&e, p[0], 6, a1, sizeof(a1));
+	cmdenc_paths_add(&e, p[1], 6, copy, sizeof(copy)); /* same bytes */
+	cmdenc_paths_add(&e, p[2], 6, a2, sizeof(a2));
+	cmdenc_paths_add(&e, p[0], 6, a1, sizeof(a1));
+	cmdenc_paths_withdraw(&e, p[2], 6);
+	out = cmdenc_paths_end(&e, &len);
+	assert_non_null(out);
+	pbarena_init(&ar);
+	m = cmddec_command(&ar, out, len);
+	assert_non_null(m);
+	assert_int_equal(m->paths->n_adds, 0);
+	assert_int_equal(m->paths->n_withdraws, 1);
+	assert_int_equal(m->paths->n_groups, 3);
+	assert_int_equal(m->paths->groups[0]->prefixes.len, 10);
+	assert_memory_equal(m->paths->groups[0]->prefixes.data,
+			    ((uint8_t[]){ 4, 24, 10, 0, 1, 4, 24, 10, 0, 2 }),
+			    10);
+	assert_int_equal(m->paths->groups[0]->attrs->preference, 1);
+	assert_int_equal(m->paths->groups[1]->prefixes.len, 3);
+	assert_int_equal(m->paths->groups[1]->attrs->preference, 2);
+	assert_ptr_equal(m->paths->groups[2]->attrs,
+			 m->paths->groups[0]->attrs);
+	/* canonical: protobuf-c packs what it decoded to the same size */
+	assert_int_equal(cend__v1__command__get_packed_size(m), len);
+	pbarena_fini(&ar);
+	cmdenc_free(&e);
 }
 
 /* Fields in order: an add after a withdrawal fails the command. */
@@ -225,6 +369,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(same_bytes_as_protobuf_c),
+		cmocka_unit_test(runs_of_equal_attrs_share_one_group),
 		cmocka_unit_test(add_after_withdraw_fails),
 	};
 

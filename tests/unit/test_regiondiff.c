@@ -4,7 +4,9 @@
  * (consensus/regiondiff.c, regionx.h), and the --region-peer flag
  * (regionx_parse_peer): only differences are reported, in key order, each
  * once; applying them to ours gives theirs; a key given twice counts
- * once, the last given.
+ * once, the last given; the paths of another region's PathUpdate are
+ * the same whether it sends them as adds or as groups, and bad ones are
+ * refused by name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,8 @@
 #include <cmocka.h>
 
 #include "consensus/regionx.h"
+#include "consensus/store.h"
+#include "proto/command.pb-c.h"
 
 /* Interned attribute sets: preference 1..N, so that sets differ. */
 static struct attr_store as;
@@ -336,6 +340,152 @@ test_regionx_parse_peer_takes_region_and_endpoints(void **state)
 	assert_non_null(strstr(err.msg, "more than 16"));
 }
 
+/* What regiondiff_update_paths gives: the paths (prefix and set) and
+ * the refusals. */
+struct got {
+	struct prefix pfx[16];
+	const struct attrs *attrs[16];
+	size_t n;
+	char refused[4][128];
+	size_t nrefused;
+};
+
+static void
+got_path(const struct prefix *prefix, const struct attrs *attrs, void *arg)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < 16);
+	g->pfx[g->n] = *prefix;
+	g->attrs[g->n++] = attrs;
+}
+
+static void
+got_refused(const char *msg, void *arg)
+{
+	struct got *g = arg;
+
+	assert_true(g->nrefused < 4);
+	snprintf(g->refused[g->nrefused++], sizeof(g->refused[0]), "%s", msg);
+}
+
+static void
+got_fini(struct got *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		attr_unref(&as, g->attrs[i]);
+}
+
+static struct prefix
+pfx_of(const char *s)
+{
+	struct prefix p;
+
+	assert_int_equal(prefix_parse(&p, s, true), 0);
+	return p;
+}
+
+static void
+test_regiondiff_update_paths_same_from_adds_and_groups(void **state)
+{
+	static const char *const names[] = { "10.0.0.0/8", "10.1.0.0/16",
+					     "192.0.2.0/24", "2001:db8::/32",
+					     "0.0.0.0/0" };
+	Cend__V1__PathUpdate ua = CEND__V1__PATH_UPDATE__INIT;
+	Cend__V1__PathUpdate ug = CEND__V1__PATH_UPDATE__INIT;
+	Cend__V1__PathAttrs m[2] = { CEND__V1__PATH_ATTRS__INIT,
+				     CEND__V1__PATH_ATTRS__INIT };
+	Cend__V1__PathAdd adds[5], *ap[5];
+	Cend__V1__PathGroup grp[2], *gp[2] = { &grp[0], &grp[1] };
+	uint8_t full[5][18], list[2][64];
+	struct got ga = { .n = 0 }, gg = { .n = 0 };
+
+	(void)state;
+	m[0].preference = 20;
+	m[1].preference = 30;
+	cend__v1__path_group__init(&grp[0]);
+	cend__v1__path_group__init(&grp[1]);
+	grp[0].attrs = &m[0];
+	grp[1].attrs = &m[1];
+	grp[0].prefixes.data = list[0];
+	grp[1].prefixes.data = list[1];
+	for (int i = 0; i < 5; i++) {
+		struct prefix p = pfx_of(names[i]);
+		Cend__V1__PathGroup *g = &grp[i < 3 ? 0 : 1];
+
+		cend__v1__path_add__init(&adds[i]);
+		adds[i].prefix.data = full[i];
+		adds[i].prefix.len = store_prefix_pack(&p, full[i]);
+		adds[i].attrs = &m[i < 3 ? 0 : 1];
+		ap[i] = &adds[i];
+		g->prefixes.len += store_prefix_pack_short(
+			&p, g->prefixes.data + g->prefixes.len);
+	}
+	ua.adds = ap;
+	ua.n_adds = 5;
+	ug.groups = gp;
+	ug.n_groups = 2;
+	assert_int_equal(
+		regiondiff_update_paths(&as, &ua, got_path, got_refused, &ga),
+		5);
+	assert_int_equal(
+		regiondiff_update_paths(&as, &ug, got_path, got_refused, &gg),
+		5);
+	assert_int_equal(ga.nrefused + gg.nrefused, 0);
+	for (int i = 0; i < 5; i++) {
+		assert_true(prefix_equal(&ga.pfx[i], &gg.pfx[i]));
+		assert_true(prefix_equal(&gg.pfx[i], &(struct prefix){ 0 }) ==
+			    false);
+		assert_ptr_equal(ga.attrs[i], gg.attrs[i]);
+	}
+	assert_ptr_equal(gg.attrs[0], gg.attrs[2]);
+	assert_ptr_not_equal(gg.attrs[2], gg.attrs[3]);
+	assert_int_equal(gg.attrs[3]->pref, 30);
+	got_fini(&ga);
+	got_fini(&gg);
+}
+
+static void
+test_regiondiff_update_paths_refuses_bad_groups_by_index_and_byte(void **state)
+{
+	Cend__V1__PathUpdate u = CEND__V1__PATH_UPDATE__INIT;
+	Cend__V1__PathAttrs good = CEND__V1__PATH_ATTRS__INIT;
+	Cend__V1__PathAttrs bad = CEND__V1__PATH_ATTRS__INIT;
+	Cend__V1__PathGroup grp[3], *gp[3] = { &grp[0], &grp[1], &grp[2] };
+	/* 10.0.0.0/8, then 11.0.0.0/8 with a host bit at byte 3 */
+	uint8_t l0[] = { 4, 8, 10, 4, 7, 11 }, l1[] = { 4, 8, 12 };
+	struct got g = { .n = 0 };
+
+	(void)state;
+	good.preference = 20;
+	bad.preference = 101; /* out of range 1..100 */
+	for (int i = 0; i < 3; i++)
+		cend__v1__path_group__init(&grp[i]);
+	grp[0].attrs = &good;
+	grp[0].prefixes.data = l0;
+	grp[0].prefixes.len = sizeof(l0);
+	grp[1].attrs = &bad;
+	grp[1].prefixes.data = l1;
+	grp[1].prefixes.len = sizeof(l1);
+	grp[2].attrs = NULL;
+	grp[2].prefixes.data = l1;
+	grp[2].prefixes.len = sizeof(l1);
+	u.groups = gp;
+	u.n_groups = 3;
+	assert_int_equal(
+		regiondiff_update_paths(&as, &u, got_path, got_refused, &g), 1);
+	assert_true(prefix_equal(&g.pfx[0],
+				 &(struct prefix){ .family = PREFIX_AF_INET,
+						   .len = 8,
+						   .addr.v4 = { 10 } }));
+	assert_int_equal(g.nrefused, 3);
+	assert_non_null(strstr(g.refused[0], "groups[0].prefixes: byte 3"));
+	assert_non_null(strstr(g.refused[0], "host bits"));
+	assert_non_null(strstr(g.refused[1], "groups[1].attrs"));
+	assert_non_null(strstr(g.refused[2], "groups[2]: no attributes"));
+	got_fini(&g);
+}
+
 int
 main(void)
 {
@@ -351,6 +501,10 @@ main(void)
 			test_regiondiff_applying_the_changes_gives_theirs),
 		cmocka_unit_test(
 			test_regionx_parse_peer_takes_region_and_endpoints),
+		cmocka_unit_test(
+			test_regiondiff_update_paths_same_from_adds_and_groups),
+		cmocka_unit_test(
+			test_regiondiff_update_paths_refuses_bad_groups_by_index_and_byte),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

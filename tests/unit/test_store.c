@@ -1180,6 +1180,83 @@ test_store_prefix_pack_round_trips_and_unpack_rejects(void **state)
 	assert_int_equal(store_prefix_unpack(b, 18, &q, &err), -CEN_EPARSE);
 }
 
+/* Reads a packed list to the end: the prefixes read, or -1 on an error. */
+static int
+read_list(const uint8_t *b, size_t len, struct prefix *out, size_t max,
+	  struct cen_err *err)
+{
+	struct store_prefix_iter it;
+	size_t n = 0;
+	int rc;
+
+	store_prefix_iter_init(&it, b, len, 7);
+	while ((rc = store_prefix_iter_next(&it, &out[n], err)) > 0)
+		if (++n == max)
+			break;
+	return rc < 0 ? -1 : (int)n;
+}
+
+static void
+test_store_prefix_list_round_trips_and_errors_name_group_and_offset(
+	void **state)
+{
+	struct cen_err err = { 0 };
+	const char *good[] = {
+		"10.0.0.0/8",	   "0.0.0.0/0",	   "192.0.2.1/32",
+		"172.16.0.0/12",   "::/0",	   "2001:db8::/32",
+		"2001:db8::1/128", "10.1.2.128/25"
+	};
+	struct prefix in[8], out[9];
+	uint8_t b[8 * 18], bad[8];
+	size_t len = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 8; i++) {
+		in[i] = pfx(good[i]);
+		len += store_prefix_pack_short(&in[i], b + len);
+	}
+	/* 10.0.0.0/8 is 3 bytes, 0.0.0.0/0 two, 192.0.2.1/32 six */
+	assert_int_equal(b[0], 4);
+	assert_int_equal(b[1], 8);
+	assert_int_equal(b[2], 10);
+	assert_int_equal(b[3], 4);
+	assert_int_equal(b[4], 0);
+	assert_int_equal(b[5], 4);
+	assert_int_equal(read_list(b, len, out, 9, &err), 8);
+	for (size_t i = 0; i < 8; i++)
+		assert_true(prefix_equal(&in[i], &out[i]));
+	assert_int_equal(read_list(NULL, 0, out, 9, &err), 0);
+
+	/* the second prefix (byte 3) of group 7 is bad in each way */
+	memcpy(bad, (uint8_t[]){ 4, 8, 10, 5, 0 }, 5);
+	assert_int_equal(read_list(bad, 5, out, 9, &err), -1);
+	assert_non_null(strstr(err.msg, "groups[7]"));
+	assert_non_null(strstr(err.msg, "byte 3"));
+	assert_non_null(strstr(err.msg, "family 5"));
+	memcpy(bad, (uint8_t[]){ 4, 8, 10, 4, 33, 0, 0, 0 }, 8);
+	assert_int_equal(read_list(bad, 8, out, 9, &err), -1);
+	assert_non_null(strstr(err.msg, "byte 3"));
+	assert_non_null(strstr(err.msg, "length 33"));
+	memcpy(bad, (uint8_t[]){ 4, 8, 10, 6, 129 }, 5);
+	assert_int_equal(read_list(bad, 5, out, 9, &err), -1);
+	assert_non_null(strstr(err.msg, "length 129"));
+	memcpy(bad, (uint8_t[]){ 4, 8, 10, 4, 24, 192, 0 }, 7);
+	assert_int_equal(read_list(bad, 7, out, 9, &err), -1);
+	assert_non_null(strstr(err.msg, "byte 3"));
+	assert_non_null(strstr(err.msg, "3 address bytes, 2 left"));
+	memcpy(bad, (uint8_t[]){ 4, 8, 10, 4 }, 4);
+	assert_int_equal(read_list(bad, 4, out, 9, &err), -1);
+	assert_non_null(strstr(err.msg, "cut short"));
+	memcpy(bad, (uint8_t[]){ 4, 8, 10, 4, 7, 3 }, 6);
+	assert_int_equal(read_list(bad, 6, out, 9, &err), -1);
+	assert_non_null(strstr(err.msg, "byte 3"));
+	assert_non_null(strstr(err.msg, "host bits set past /7"));
+	/* a first prefix with host bits: byte 0 */
+	memcpy(bad, (uint8_t[]){ 4, 1, 0xc0 }, 3);
+	assert_int_equal(read_list(bad, 3, out, 9, &err), -1);
+	assert_non_null(strstr(err.msg, "byte 0"));
+}
+
 int
 main(void)
 {
@@ -1207,6 +1284,8 @@ main(void)
 			test_store_attrs_unpack_rejects_bad_fields_by_name),
 		cmocka_unit_test(
 			test_store_prefix_pack_round_trips_and_unpack_rejects),
+		cmocka_unit_test(
+			test_store_prefix_list_round_trips_and_errors_name_group_and_offset),
 		cmocka_unit_test(test_store_load_200k_paths_timing),
 	};
 
