@@ -1387,6 +1387,12 @@ bgp_speaker_stop(struct bgp_speaker *sp)
 }
 
 size_t
+bgp_speaker_npeers(const struct bgp_speaker *sp)
+{
+	return sp->npeers;
+}
+
+size_t
 bgp_speaker_peers(struct bgp_speaker *sp, struct bgp_peer_info *out, size_t max)
 {
 	size_t n = 0;

@@ -48,6 +48,8 @@ int bgp_speaker_start(uv_loop_t *loop, struct node *node, const char *addr,
 		      struct bgp_speaker **out, struct cen_err *err);
 void bgp_speaker_stop(struct bgp_speaker *sp);
 
+/* How many peers the speaker runs (what bgp_speaker_peers can return). */
+size_t bgp_speaker_npeers(const struct bgp_speaker *sp);
 size_t bgp_speaker_peers(struct bgp_speaker *sp, struct bgp_peer_info *out,
 			 size_t max);
 /* Administrative actions on the peer with this address: -CEN_ENOENT when

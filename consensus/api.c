@@ -1109,15 +1109,25 @@ h_bgp_summary(struct rpc_call *call, const uint8_t *payload, size_t len,
 	      void *arg)
 {
 	struct api *a = api_of(arg);
-	struct bgp_peer_info info[64];
-	Cend__V1__BgpPeer pm[64], *pp[64];
-	char addrs[64][PREFIX_STRLEN];
+	struct bgp_peer_info *info;
+	Cend__V1__BgpPeer *pm, **pp;
+	char(*addrs)[PREFIX_STRLEN];
 	Cend__V1__BgpSummaryResponse r = CEND__V1__BGP_SUMMARY_RESPONSE__INIT;
-	size_t n;
+	size_t n, max;
 
 	if (!need_speaker(a, call))
 		return;
-	n = bgp_speaker_peers(a->speaker, info, 64);
+	/* every peer: a node may hold hundreds of sessions */
+	max = bgp_speaker_npeers(a->speaker);
+	info = calloc(max + 1, sizeof(*info));
+	pm = calloc(max + 1, sizeof(*pm));
+	pp = calloc(max + 1, sizeof(*pp));
+	addrs = calloc(max + 1, sizeof(*addrs));
+	if (info == NULL || pm == NULL || pp == NULL || addrs == NULL) {
+		rpc_reply_error(call, RPC_INTERNAL, "out of memory");
+		goto out;
+	}
+	n = bgp_speaker_peers(a->speaker, info, max);
 	for (size_t i = 0; i < n; i++) {
 		cend__v1__bgp_peer__init(&pm[i]);
 		pm[i].attachment = info[i].attachment;
@@ -1142,6 +1152,11 @@ h_bgp_summary(struct rpc_call *call, const uint8_t *payload, size_t len,
 	r.n_peers = n;
 	r.peers = pp;
 	rpc_reply_msg(call, &r.base);
+out:
+	free(info);
+	free(pm);
+	free(pp);
+	free(addrs);
 }
 
 static void
