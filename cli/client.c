@@ -10,11 +10,15 @@
  * ("no leader is known yet") is skipped for the next.  Servers forward
  * writes to their leader, so NOT_LEADER should not reach the CLI; if it
  * does, the call is retried once on the leader the answer names (the
- * message, or its last word, when that is an endpoint).
+ * message, or its last word, when that is an endpoint).  When every
+ * endpoint answered but none knew a leader (an election, or a cluster
+ * just started), the round is tried again, with a growing pause, until
+ * --timeout has passed: a write during an election waits for its end.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cenctl.h"
 #include "proto/rpc.h"
@@ -217,6 +221,7 @@ struct attempt {
 	cenctl_stream_fn cb;
 	void *arg;
 	size_t received; /* stream messages delivered */
+	bool leaderless; /* an endpoint answered UNAVAILABLE (no leader) */
 	int cb_rc;	 /* what cb returned to stop the stream */
 	int decode_rc;
 	struct cen_err *err;
@@ -284,6 +289,8 @@ try_one(struct cenctl *ctl, const char *ep, struct attempt *at, int *rc,
 		return at->received > 0 ? TRY_DONE : TRY_NEXT;
 	}
 	t = classify(ep, status, message, rc, hint, hsize, err);
+	if (status == RPC_UNAVAILABLE)
+		at->leaderless = true;
 	free(message);
 	if (t == TRY_DONE && *rc == 0 && at->cb == NULL) {
 		*at->resp =
@@ -315,17 +322,25 @@ remember(char *all, size_t size, const struct cen_err *err)
 	all[n + m] = '\0';
 }
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* One round over the endpoints (or only `only`). */
 static int
-run(struct cenctl *ctl, const char *only, struct attempt *at)
+round_once(struct cenctl *ctl, const char *only, struct attempt *at, bool *done)
 {
 	struct cen_err *err = at->err;
 	char all[CEN_ERRMSG_SIZE] = "", hint[128];
 	size_t start = 0, n;
 	int rc, redirects = 0, last = -CEN_EIO;
 
-	rc = cenctl_client_init(ctl, err);
-	if (rc != 0)
-		return rc;
+	*done = true;
 	n = only != NULL ? 1 : ctl->neps;
 	/* start with the endpoint we are connected to */
 	for (size_t i = 0; only == NULL && i < ctl->neps; i++)
@@ -349,7 +364,31 @@ run(struct cenctl *ctl, const char *only, struct attempt *at)
 		remember(all, sizeof(all), err);
 		last = rc;
 	}
+	*done = false;
 	return cen_errf(err, last, "%s", all);
+}
+
+static int
+run(struct cenctl *ctl, const char *only, struct attempt *at)
+{
+	uint64_t deadline = now_ms() + ctl->timeout_ms, pause = 50;
+	bool done;
+	int rc;
+
+	rc = cenctl_client_init(ctl, at->err);
+	if (rc != 0)
+		return rc;
+	deadline = now_ms() + ctl->timeout_ms;
+	for (;;) {
+		at->leaderless = false;
+		rc = round_once(ctl, only, at, &done);
+		if (done || !at->leaderless || now_ms() + pause >= deadline)
+			return rc;
+		nanosleep(
+			&(struct timespec){ .tv_nsec = (long)pause * 1000000 },
+			NULL);
+		pause = pause * 2 > 500 ? 500 : pause * 2;
+	}
 }
 
 static int

@@ -1,7 +1,8 @@
 #!/bin/bash
 # cluster.sh - three cend nodes on 127.0.X.1-3: the reference topology
 # applied through a follower reaches every node (same state hash, same
-# routes); applying it again is a no-op; removing an item and re-applying
+# routes), also when it is sent before the first leader is elected; applying
+# it again is a no-op; removing an item and re-applying
 # removes it; a bad file is refused with its lines and changes nothing; the
 # leader killed with SIGKILL during a stream of writes is replaced, every
 # acknowledged write survives on every node, and the killed node comes back
@@ -14,6 +15,12 @@ topo=$CEND_SOURCE_DIR/examples/hybrid.yaml
 for i in 1 2 3; do t_node_init $i; done
 list=$(t_cluster_list 3)
 for i in 1 2 3; do t_node_start $i --initial-cluster "$list"; done
+# a write sent while the nodes elect their first leader (their APIs answer
+# at once, the election takes a timeout) waits for the election: cenctl
+# tries the round again within --timeout instead of failing
+t_wait 10 "node 2's API" t_ctl 2 endpoint status
+t_ctl 2 --timeout 15000 apply -f "$topo" >"$T_WORK/apply0.out" 2>&1 ||
+	t_fail "an apply during the first election failed: $(cat "$T_WORK/apply0.out")"
 t_wait 20 "a leader" t_has_leader 1 2 3
 leader=$(t_leader 1 2 3)
 follower=$(( leader % 3 + 1 ))
