@@ -8,9 +8,10 @@
 # Established and has sent its prefixes, they are kept STAY_S seconds
 # (default 60, two hold times of 30 s): the run fails if one is lost, and
 # afterwards node 1 must still show each of them Established since before
-# the stay, with all its prefixes.  Peers do not hear each other's routes (a
-# RegionOut map denies VBR to VBR), so what is measured is the sessions and
-# the table, not a full-mesh reflection.
+# the stay, with all its prefixes.  Peers do not hear each other's routes:
+# their attachments are associated with a route table of their own (rt-ce)
+# and propagate into the system table only, so what is measured is the
+# sessions and the table, not a full-mesh route server.
 #
 # In the same run, BIRD 2 with the same peers (passive, import all, export
 # none) as the reference.  Prints the times from the first connect until
@@ -60,6 +61,7 @@ regions:
     route_tables:
       - id: rt1
         system: true
+      - id: rt-ce
 physical_connections:
   - id: pc1
     region: r1
@@ -76,22 +78,14 @@ YAML
     physical_connection: pc1
     vlan: $((100 + i / 8))
     bandwidth_mbps: 1000
+    route_table: rt-ce
+    propagate: [rt1]
     bgp:
       peers:
 YAML
 		fi
 		echo "        - { address: $(peer_addr $i), asn: $((4200000001 + i)), nodes: [1], passive: true, route_quota: $((npfx * 2)) }"
 	done
-	cat <<YAML
-route_maps:
-  - region: r1
-    direction: RegionOut
-    priority: 10
-    match:
-      source_instance_types: [VBR]
-      destination_instance_types: [VBR]
-    action: Deny
-YAML
 } >"$work/topo.yaml"
 
 tck=$(getconf CLK_TCK)

@@ -10,7 +10,11 @@
  * Established announces its own PREFIXES IPv4 /24s (from 16.0.0.0 on,
  * session after session), PER-UPDATE to an UPDATE, next hop its own
  * address.  Every session sends a KEEPALIVE each third of the hold time and
- * reads (and counts) whatever the node sends.  Once every session is
+ * reads (and counts) whatever the node sends.  Before it is Established, a
+ * session that is refused, closed, or hears nothing for CONNECT_RETRY
+ * seconds connects again a second later, as a router would (ConnectRetry):
+ * a daemon with a short listen queue takes a burst of connections over
+ * several tries.  Once every session is
  * Established and has written its prefixes, all are kept for STAY seconds:
  * a session that gets a NOTIFICATION, is closed, or hears nothing for a
  * hold time is lost, and the run fails.
@@ -37,18 +41,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BGP_HDR	     19
-#define BGP_MAX	     4096
-#define T_OPEN	     1
-#define T_UPDATE     2
-#define T_NOTIFY     3
-#define T_KEEPALIVE  4
-#define AS_TRANS     23456
-#define PFX_BASE     (16u << 24) /* 16.0.0.0: the first /24 announced */
-#define EVENTS	     256
-#define SESSIONS_MAX 4096
+#define BGP_HDR	      19
+#define BGP_MAX	      4096
+#define T_OPEN	      1
+#define T_UPDATE      2
+#define T_NOTIFY      3
+#define T_KEEPALIVE   4
+#define AS_TRANS      23456
+#define PFX_BASE      (16u << 24) /* 16.0.0.0: the first /24 announced */
+#define EVENTS	      256
+#define SESSIONS_MAX  4096
+#define CONNECT_RETRY 5.0 /* seconds without an answer before Established */
 
 enum state {
+	S_IDLE, /* waiting to connect again */
 	S_CONNECTING,
 	S_OPENSENT,
 	S_OPENCONFIRM,
@@ -71,6 +77,8 @@ struct session {
 	double last_rx;	     /* any message from the node */
 	double next_ka;	     /* when our next KEEPALIVE is due */
 	uint64_t updates_rx; /* UPDATEs from the node */
+	double retry_at;     /* S_IDLE: when to connect again */
+	unsigned retries;    /* connections tried again */
 	char why[96];	     /* why the session was lost */
 };
 
@@ -238,16 +246,24 @@ lose(struct session *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->state == S_LOST)
+	if (s->state == S_LOST || s->state == S_IDLE)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(s->why, sizeof(s->why), fmt, ap);
 	va_end(ap);
-	s->state = S_LOST;
 	if (s->fd >= 0) {
 		epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
 		close(s->fd);
 		s->fd = -1;
+	}
+	s->in.len = s->in.off = s->out.len = s->out.off = 0;
+	if (s->state == S_ESTABLISHED) {
+		s->state = S_LOST;
+	} else {
+		/* not up yet: connect again, as ConnectRetry would */
+		s->state = S_IDLE;
+		s->retry_at = now() + 1.0;
+		s->retries++;
 	}
 }
 
@@ -442,8 +458,16 @@ turn(struct epoll_event *evs)
 	for (unsigned i = 0; i < nsess; i++) {
 		struct session *s = &sess[i];
 
-		if (s->state == S_LOST || s->state == S_CONNECTING)
+		if (s->state == S_IDLE && t >= s->retry_at)
+			start(s, i);
+		if (s->state == S_LOST || s->state == S_IDLE ||
+		    s->state == S_CONNECTING)
 			continue;
+		if (s->state != S_ESTABLISHED &&
+		    t - s->last_rx > CONNECT_RETRY) {
+			lose(s, "no answer for %.0f s", CONNECT_RETRY);
+			continue;
+		}
 		if (t - s->last_rx > hold_s) {
 			lose(s, "nothing from the node for %u s", hold_s);
 			continue;
@@ -566,8 +590,13 @@ main(int argc, char **argv)
 
 		for (unsigned i = 0; i < nsess; i++)
 			rx += sess[i].updates_rx;
-		printf("stayed_s=%u updates_received=%llu\n", stay_s,
-		       (unsigned long long)rx);
+		unsigned retries = 0;
+
+		for (unsigned i = 0; i < nsess; i++)
+			retries += sess[i].retries;
+		printf("stayed_s=%u updates_received=%llu "
+		       "connections_retried=%u\n",
+		       stay_s, (unsigned long long)rx, retries);
 	}
 	printf("result: ok\n");
 	fflush(stdout);

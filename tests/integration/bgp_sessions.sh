@@ -1,7 +1,9 @@
 #!/bin/bash
 # bgp_sessions.sh - many sessions on one node (bench/sessions.c as the
 # peers): 100 eBGP peers with four-octet ASNs, from 127.0.T_NET.100-199,
-# eight to a VBR attachment, all held by node 1 of a one-node cluster:
+# eight to a VBR attachment, all held by node 1 of a one-node cluster (the
+# attachments learn from a table of their own and propagate into the system
+# table, so the peers do not hear each other's routes):
 #
 #  - every session reaches Established and every peer's 20 prefixes are in
 #    the RIB (2,000 paths);
@@ -32,6 +34,7 @@ regions:
     route_tables:
       - id: rt1
         system: true
+      - id: rt-ce
 physical_connections:
   - id: pc1
     region: cn-hangzhou
@@ -48,22 +51,14 @@ YAML
     physical_connection: pc1
     vlan: $((100 + i / 8))
     bandwidth_mbps: 1000
+    route_table: rt-ce
+    propagate: [rt1]
     bgp:
       peers:
 YAML
 		fi
 		echo "        - { address: 127.0.$T_NET.$((100 + i)), asn: $((4200000001 + i)), nodes: [1], passive: true }"
 	done
-	cat <<YAML
-route_maps:
-  - region: cn-hangzhou
-    direction: RegionOut
-    priority: 10
-    match:
-      source_instance_types: [VBR]
-      destination_instance_types: [VBR]
-    action: Deny
-YAML
 } >"$T_WORK/topo.yaml"
 t_ctl 1 apply -f "$T_WORK/topo.yaml" >/dev/null || t_fail "apply of $n peers failed"
 
