@@ -332,19 +332,20 @@ static void
 on_read(struct session *s, unsigned index)
 {
 	uint8_t tmp[65536];
+	const char *gone = NULL;
 
 	for (;;) {
 		ssize_t n = read(s->fd, tmp, sizeof(tmp));
 
 		if (n == 0) {
-			lose(s, "closed by the node");
-			return;
+			gone = "closed by the node";
+			break;
 		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			lose(s, "read: %s", strerror(errno));
-			return;
+			gone = strerror(errno);
+			break;
 		}
 		buf_put(&s->in, tmp, (size_t)n);
 	}
@@ -364,6 +365,9 @@ on_read(struct session *s, unsigned index)
 	}
 	if (s->in.off == s->in.len)
 		s->in.off = s->in.len = 0;
+	/* what came before the end (a NOTIFICATION, say) says more */
+	if (gone != NULL)
+		lose(s, "%s", gone);
 }
 
 static void
