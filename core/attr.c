@@ -1,15 +1,17 @@
 /*
  * attr.c - interned, refcounted path attributes (attr.h).
  *
- * Every kind of object lives in a chained hash table (struct attr_table) and
- * is preceded in memory by a header holding its bucket link: parts (AS
- * paths, community and CLUSTER_LIST lists, large communities, opaque blobs)
- * by a struct part_head that also records the allocation's size, sets by a
- * struct set_head in a slab.  An object thus costs a pointer and a bucket
- * besides itself, a third of what an open-addressing map would take; with a
- * hundred thousand sets and their parts that is 15 MB less.  Lookups
- * compare the caller's input with the stored contents, so a hit neither
- * copies nor allocates.  A set is its own key: the scalar fields plus the
+ * Every kind of object lives in an open-addressing table (struct
+ * attr_table) of (content hash, address) slots, linear probing at most
+ * three quarters full, removal by backward shift.  Sets come from a slab;
+ * parts (AS paths, community and CLUSTER_LIST lists, large communities,
+ * opaque blobs) are malloc'd after a struct part_head that records the
+ * allocation's size.  An object costs about 21 bytes of slots besides
+ * itself.  A chained table cost less (a bucket and a link), but its removal
+ * walked the chain, and objects die in about the order they were made, at
+ * the far end of their chains: a cache miss per object passed, which was
+ * a sixth of a withdrawal's CPU.  Lookups compare the caller's input with
+ * the stored contents, so a hit neither copies nor allocates.  A set is its own key: the scalar fields plus the
  * interned part pointers, hashed over the parts' content hashes (never their
  * addresses), so hashes are the same in every process.  AS path rules: RFC
  * 4271 4.3 and 9.1.2.2 a (an AS_SET counts as one hop, confederation
@@ -33,23 +35,14 @@ struct part_key {
 	size_t len;
 };
 
-/* Precedes every part in memory (16 bytes: the part stays aligned as
- * malloc's result was). */
+/* Precedes every part in memory (8 bytes: parts need no more alignment
+ * than their 64-bit hash). */
 struct part_head {
-	void *next;  /* next object in the bucket */
 	size_t size; /* whole allocation, for st->bytes and lookups */
 };
 
 #define PART_HEAD(obj)                                                         \
 	((struct part_head *)((char *)(obj) - sizeof(struct part_head)))
-
-/* Precedes every set in the store's slab. */
-struct set_head {
-	void *next; /* next set in the bucket */
-};
-
-#define SET_HEAD(obj)                                                          \
-	((struct set_head *)((char *)(obj) - sizeof(struct set_head)))
 
 /* Every object begins with a refcount and then its content hash, so the
  * tables can read the hash without knowing the kind. */
@@ -59,7 +52,7 @@ _Static_assert(offsetof(struct attr_aspath, hash) == OBJ_HASH_OFF, "aspath");
 _Static_assert(offsetof(struct attr_comms, hash) == OBJ_HASH_OFF, "comms");
 _Static_assert(offsetof(struct attr_lcomms, hash) == OBJ_HASH_OFF, "lcomms");
 _Static_assert(offsetof(struct attr_opaque, hash) == OBJ_HASH_OFF, "opaque");
-_Static_assert(sizeof(struct part_head) % 16 == 0, "part alignment");
+_Static_assert(sizeof(struct part_head) % 8 == 0, "part alignment");
 
 static const uint32_t empty_words[1];
 
@@ -102,68 +95,69 @@ obj_hash(const void *obj)
 	return h;
 }
 
-/* The bucket link of obj, whose header is hdr bytes long and begins with
- * the link. */
-static void **
-obj_link(void *obj, size_t hdr)
+/* The slot where obj (whose hash is `hash`) is, or the empty one that
+ * ends its probe sequence when it is not there. */
+static size_t
+slot_of(const struct attr_table *tb, uint64_t hash, const void *obj)
 {
-	return (void **)((char *)obj - hdr);
+	size_t i = hash & tb->mask;
+
+	while (tb->slots[i].obj != NULL && tb->slots[i].obj != obj)
+		i = (i + 1) & tb->mask;
+	return i;
 }
 
-/* Links obj (whose hash is `hash`) into tb, growing the table to keep
- * chains about one object long.  Returns 0 or -CEN_ENOMEM. */
+/* Adds obj (whose hash is `hash`, not in tb yet), growing the table to
+ * keep it at most three quarters full.  Returns 0 or -CEN_ENOMEM. */
 static int
-table_add(struct attr_table *tb, size_t hdr, void *obj, uint64_t hash)
+table_add(struct attr_table *tb, void *obj, uint64_t hash)
 {
-	void **b, **slot;
+	if (tb->slots == NULL || (tb->count + 1) * 4 > (tb->mask + 1) * 3) {
+		size_t n = tb->slots != NULL ? (tb->mask + 1) * 2 : 64;
+		struct attr_slot *v = calloc(n, sizeof(*v));
+		struct attr_table old = *tb;
 
-	if (tb->buckets == NULL || tb->count > tb->mask) {
-		size_t n = tb->buckets != NULL ? (tb->mask + 1) * 2 : 64;
-
-		/* without memory for more buckets, chains grow instead */
-		b = calloc(n, sizeof(*b));
-		if (b == NULL && tb->buckets == NULL)
+		if (v == NULL)
 			return -CEN_ENOMEM;
-		for (size_t i = 0;
-		     b != NULL && tb->buckets != NULL && i <= tb->mask; i++) {
-			void *o = tb->buckets[i], *next;
-
-			for (; o != NULL; o = next) {
-				next = *obj_link(o, hdr);
-				slot = &b[obj_hash(o) & (n - 1)];
-				*obj_link(o, hdr) = *slot;
-				*slot = o;
-			}
-		}
-		if (b != NULL) {
-			free(tb->buckets);
-			tb->buckets = b;
-			tb->mask = n - 1;
-		}
+		tb->slots = v;
+		tb->mask = n - 1;
+		for (size_t i = 0; old.slots != NULL && i <= old.mask; i++)
+			if (old.slots[i].obj != NULL)
+				tb->slots[slot_of(tb, old.slots[i].hash,
+						  NULL)] = old.slots[i];
+		free(old.slots);
 	}
-	slot = &tb->buckets[hash & tb->mask];
-	*obj_link(obj, hdr) = *slot;
-	*slot = obj;
+	tb->slots[slot_of(tb, hash, NULL)] =
+		(struct attr_slot){ .hash = hash, .obj = obj };
 	tb->count++;
 	return 0;
 }
 
-/* Unlinks obj from tb; the buckets go when the table is empty. */
+/* Removes obj from tb: later slots of its run that may move back do so
+ * (no tombstones); the slots go when the table is empty. */
 static void
-table_del(struct attr_table *tb, size_t hdr, void *obj, const char *fn)
+table_del(struct attr_table *tb, void *obj, const char *fn)
 {
-	void **pp = NULL;
+	size_t i, j;
 
-	if (tb->buckets != NULL)
-		pp = &tb->buckets[obj_hash(obj) & tb->mask];
-	while (pp != NULL && *pp != NULL && *pp != obj)
-		pp = obj_link(*pp, hdr);
-	if (pp == NULL || *pp == NULL)
+	if (tb->slots == NULL)
 		bug(fn, "object not in its store");
-	*pp = *obj_link(obj, hdr);
+	i = slot_of(tb, obj_hash(obj), obj);
+	if (tb->slots[i].obj != obj)
+		bug(fn, "object not in its store");
+	for (j = (i + 1) & tb->mask; tb->slots[j].obj != NULL;
+	     j = (j + 1) & tb->mask) {
+		size_t home = tb->slots[j].hash & tb->mask;
+
+		if (((j - home) & tb->mask) >= ((j - i) & tb->mask)) {
+			tb->slots[i] = tb->slots[j];
+			i = j;
+		}
+	}
+	tb->slots[i].obj = NULL;
 	if (--tb->count == 0) {
-		free(tb->buckets);
-		tb->buckets = NULL;
+		free(tb->slots);
+		tb->slots = NULL;
 		tb->mask = 0;
 	}
 }
@@ -188,10 +182,11 @@ part_get(struct attr_store *st, struct attr_table *tb, const struct part_key *k,
 	void *obj;
 
 	*created = false;
-	obj = tb->buckets != NULL ? tb->buckets[hash & tb->mask] : NULL;
-	for (; obj != NULL; obj = PART_HEAD(obj)->next) {
+	for (size_t i = hash & tb->mask; tb->slots != NULL && tb->slots[i].obj;
+	     i = (i + 1) & tb->mask) {
+		obj = tb->slots[i].obj;
 		/* one table per kind: equal sizes mean equal lengths */
-		if (obj_hash(obj) == hash && PART_HEAD(obj)->size == size &&
+		if (tb->slots[i].hash == hash && PART_HEAD(obj)->size == size &&
 		    (k->len == 0 ||
 		     memcmp((char *)obj + dataoff, k->p, k->len) == 0))
 			return obj;
@@ -205,7 +200,7 @@ part_get(struct attr_store *st, struct attr_table *tb, const struct part_key *k,
 		memcpy((char *)obj + dataoff, k->p, k->len);
 	hd->size = size;
 	memcpy((char *)obj + OBJ_HASH_OFF, &hash, sizeof(hash));
-	if (table_add(tb, sizeof(*hd), obj, hash) < 0) {
+	if (table_add(tb, obj, hash) < 0) {
 		free(hd);
 		return NULL;
 	}
@@ -220,7 +215,7 @@ part_free(struct attr_store *st, struct attr_table *tb, void *obj,
 {
 	struct part_head *hd = PART_HEAD(obj);
 
-	table_del(tb, sizeof(*hd), obj, fn);
+	table_del(tb, obj, fn);
 	st->bytes -= hd->size;
 	free(hd);
 }
@@ -231,22 +226,17 @@ void
 attr_store_init(struct attr_store *st)
 {
 	memset(st, 0, sizeof(*st));
-	slab_init(&st->set_mem, sizeof(struct set_head) + sizeof(struct attrs));
+	slab_init(&st->set_mem, sizeof(struct attrs));
 }
 
-/* Frees every part of tb, and its buckets. */
+/* Frees every part of tb, and its slots. */
 static void
 free_parts(struct attr_table *tb)
 {
-	for (size_t i = 0; tb->buckets != NULL && i <= tb->mask; i++) {
-		void *o = tb->buckets[i], *next;
-
-		for (; o != NULL; o = next) {
-			next = PART_HEAD(o)->next;
-			free(PART_HEAD(o));
-		}
-	}
-	free(tb->buckets);
+	for (size_t i = 0; tb->slots != NULL && i <= tb->mask; i++)
+		if (tb->slots[i].obj != NULL)
+			free(PART_HEAD(tb->slots[i].obj));
+	free(tb->slots);
 	memset(tb, 0, sizeof(*tb));
 }
 
@@ -262,7 +252,7 @@ attr_store_fini(struct attr_store *st, bool force)
 		    st->sets.count, st->aspaths.count, st->comms.count,
 		    st->lcomms.count, st->opaques.count);
 	/* the sets live in set_mem, which goes whole */
-	free(st->sets.buckets);
+	free(st->sets.slots);
 	memset(&st->sets, 0, sizeof(st->sets));
 	slab_fini(&st->set_mem);
 	free_parts(&st->aspaths);
@@ -778,7 +768,6 @@ const struct attrs *
 attr_intern(struct attr_store *st, const struct attrs *a)
 {
 	struct attrs key = *a, *s;
-	struct set_head *hd;
 
 	/* An empty part and no part are the same attribute. */
 	if (key.aspath != NULL && key.aspath->nwords == 0)
@@ -795,23 +784,22 @@ attr_intern(struct attr_store *st, const struct attrs *a)
 	key.refcnt = 0;
 	key.hash = set_hash(&key);
 
-	for (s = st->sets.buckets != NULL
-			 ? st->sets.buckets[key.hash & st->sets.mask]
-			 : NULL;
-	     s != NULL; s = SET_HEAD(s)->next) {
-		if (s->hash == key.hash && set_eq(s, &key)) {
+	for (size_t i = key.hash & st->sets.mask;
+	     st->sets.slots != NULL && st->sets.slots[i].obj != NULL;
+	     i = (i + 1) & st->sets.mask) {
+		s = st->sets.slots[i].obj;
+		if (st->sets.slots[i].hash == key.hash && set_eq(s, &key)) {
 			ref_inc(&s->refcnt, "attr_intern");
 			return s;
 		}
 	}
-	hd = slab_alloc(&st->set_mem);
-	if (hd == NULL)
+	s = slab_alloc(&st->set_mem);
+	if (s == NULL)
 		return NULL;
-	s = (struct attrs *)(hd + 1);
 	*s = key;
 	s->refcnt = 1;
-	if (table_add(&st->sets, sizeof(*hd), s, s->hash) < 0) {
-		slab_free(&st->set_mem, hd);
+	if (table_add(&st->sets, s, s->hash) < 0) {
+		slab_free(&st->set_mem, s);
 		return NULL;
 	}
 	if (s->aspath != NULL)
@@ -847,14 +835,14 @@ attr_unref(struct attr_store *st, const struct attrs *ca)
 
 	if (a == NULL || !ref_dec(&a->refcnt, "attr_unref"))
 		return;
-	table_del(&st->sets, sizeof(struct set_head), a, "attr_unref");
+	table_del(&st->sets, a, "attr_unref");
 	attr_aspath_unref(st, a->aspath);
 	attr_comms_unref(st, a->comms);
 	attr_lcomms_unref(st, a->lcomms);
 	attr_comms_unref(st, a->clusters);
 	attr_opaque_unref(st, a->opaque);
 	st->bytes -= st->set_mem.size;
-	slab_free(&st->set_mem, SET_HEAD(a));
+	slab_free(&st->set_mem, a);
 }
 
 /* --- formatting and parsing --- */

@@ -108,18 +108,24 @@ struct attrs {
 	const struct attr_opaque *opaque;  /* NULL: none */
 };
 
-/* A chained hash table of interned objects (private to attr.c).  Each
- * object is preceded by a small header that links it into its bucket, so
- * that an object costs one bucket pointer besides itself. */
+/* An open-addressing table of interned objects (private to attr.c): each
+ * slot holds an object's content hash next to its address, so a probe
+ * reads no object but the one whose hash matches, and a removal touches
+ * only the slots. */
+struct attr_slot {
+	uint64_t hash;
+	void *obj; /* NULL: empty */
+};
+
 struct attr_table {
-	void **buckets; /* mask + 1 chains; NULL while empty */
+	struct attr_slot *slots; /* mask + 1; NULL while empty */
 	size_t mask;
 	size_t count; /* objects in the table */
 };
 
 struct attr_store {
 	struct attr_table sets, aspaths, comms, lcomms, opaques;
-	struct slab set_mem; /* the sets themselves, with their headers */
+	struct slab set_mem; /* the sets themselves */
 	size_t bytes;	     /* memory held by interned objects */
 };
 
