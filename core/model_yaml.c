@@ -2,477 +2,64 @@
  * model_yaml.c - the declarative configuration file: YAML to struct model
  * and back (model_yaml.h; the format is examples/hybrid.yaml's).
  *
- * Parsing runs libyaml's event parser once to build a small tree of nodes,
- * each with its source line, then walks the tree with one function per kind
- * of object.  The walk never stops at the first problem: every one is
- * reported through cen_err_add as "line N: PATH: what is wrong", so one run
- * shows everything to fix.  Only structure is checked here (field names,
- * value types, C type ranges, list capacities, prefix syntax); the rules of
- * ROUTING.md are model_validate's.
+ * Parsing has ydoc.c read the document into a tree of nodes, each with its
+ * source line, then walks the tree with one function per kind of object.
+ * The walk never stops at the first problem: every one is reported through
+ * cen_err_add as "line N: PATH: what is wrong", so one run shows everything
+ * to fix.  Only structure is checked here (field names, value types, C type
+ * ranges, list capacities, prefix syntax); the rules of ROUTING.md are
+ * model_validate's.
  *
  * Emitting writes the same format and leaves out fields at their defaults,
  * so that parsing the output gives back an equal model.
  *
- * model_yaml_load_file, at the end of the file, is the only I/O.
+ * model_yaml_load_file, at the end of the file, is the only I/O (through
+ * ydoc_read_file).
  */
 #include "model_yaml.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <yaml.h>
-
 #include "prefix.h"
+#include "ydoc.h"
 
-/* ------------------------------------------------------------------------
- * The node tree.  Nodes live in one array and refer to each other by index,
- * so building and freeing it never recurses, however deep the input.
- */
-
-enum {
-	YN_SCALAR,
-	YN_SEQ,
-	YN_MAP,
-	YN_ALIAS,
-};
-
-#define YN_NONE	     (-1)
-#define YN_DEPTH_MAX 64	 /* the format nests 8 deep; more is a mistake */
-#define YPATH_MAX    512 /* field path in messages */
-#define YVAL_SHOW    48	 /* characters of a bad value quoted in messages */
-#define YFILE_MAX    (64u << 20)
-
-struct ynode {
-	uint8_t kind;
-	bool plain; /* scalar written without quotes */
-	int line;   /* 1-based */
-	char *str;  /* scalar value (NUL-terminated) or alias name */
-	size_t len;
-	int first; /* children: list items, or mapping keys and values */
-	int last;  /* alternating */
-	int next;  /* next sibling */
-	size_t nkids;
-};
-
-struct ytree {
-	struct ynode *v;
-	size_t n, cap;
-	int root;
+/* This format's conventions (ydoc.h).  It nests 8 deep: more is a
+ * mistake. */
+static const struct ydoc_conv conv = {
+	.code_syntax = -CEN_EPARSE,
+	.code_type = -CEN_EPARSE,
+	.code_range = -CEN_ERANGE,
+	.code_size = -CEN_ETOOBIG,
+	.depth_max = 64,
+	.file_max = 64 << 20,
+	.second_doc = "a second YAML document; a file holds one",
 };
 
 /* The parse of one document. */
 struct ctx {
-	struct ytree t;
+	struct ydoc d;
 	struct model *m;
-	struct cen_err *err;
-	int rc; /* first error's code */
-	char path[YPATH_MAX];
-	size_t plen;
 	size_t tables_cap, troutes_cap;
 };
-
-static const struct ynode *
-node(const struct ctx *c, int i)
-{
-	return &c->t.v[i];
-}
-
-static void
-tree_free(struct ytree *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		free(t->v[i].str);
-	free(t->v);
-	memset(t, 0, sizeof(*t));
-}
-
-/* ------------------------------------------------------------------------
- * Error reporting.
- */
-
-static int
-mark_line(const yaml_mark_t *mark)
-{
-	return mark->line >= INT_MAX ? INT_MAX : (int)mark->line + 1;
-}
-
-static void
-vreport(struct ctx *c, int line, int code, bool with_path, const char *fmt,
-	va_list ap)
-{
-	char msg[1024];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (c->rc == 0)
-		c->rc = code;
-	if (with_path && c->plen > 0)
-		cen_err_add(c->err, code, "line %d: %s: %s", line, c->path,
-			    msg);
-	else
-		cen_err_add(c->err, code, "line %d: %s", line, msg);
-}
-
-/* An error about the document as a whole, at a line. */
-static void __attribute__((format(printf, 4, 5)))
-lerr(struct ctx *c, int line, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(c, line, code, false, fmt, ap);
-	va_end(ap);
-}
-
-/* An error about node y, named by the current field path. */
-static void __attribute__((format(printf, 4, 5)))
-ferr(struct ctx *c, const struct ynode *y, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(c, y->line, code, true, fmt, ap);
-	va_end(ap);
-}
-
-static void
-nomem(struct ctx *c, int line)
-{
-	lerr(c, line, -CEN_ENOMEM, "out of memory");
-}
-
-/* Copies s[0..len) into buf as a readable, bounded quotation body. */
-static char *
-show(const char *s, size_t len, char *buf, size_t size)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 8 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (i == YVAL_SHOW) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch == '"' || ch == '\\')
-			o += (size_t)snprintf(buf + o, size - o, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static bool
-is_null(const struct ynode *y)
-{
-	if (y->kind != YN_SCALAR || !y->plain)
-		return false;
-	return y->len == 0 || strcmp(y->str, "~") == 0 ||
-	       strcmp(y->str, "null") == 0 || strcmp(y->str, "Null") == 0 ||
-	       strcmp(y->str, "NULL") == 0;
-}
-
-/* What a node is, for "expected X, got Y". */
-static char *
-describe(const struct ynode *y, char *buf, size_t size)
-{
-	char v[YVAL_SHOW * 4 + 8];
-
-	switch (y->kind) {
-	case YN_SEQ:
-		snprintf(buf, size, "a list");
-		break;
-	case YN_MAP:
-		snprintf(buf, size, "a mapping");
-		break;
-	case YN_ALIAS:
-		snprintf(buf, size, "the alias *%s (aliases are not supported)",
-			 show(y->str, y->len, v, sizeof(v)));
-		break;
-	default:
-		if (is_null(y))
-			snprintf(buf, size, "nothing (null)");
-		else
-			snprintf(buf, size, "%s\"%s\"",
-				 y->plain ? "" : "the quoted string ",
-				 show(y->str, y->len, v, sizeof(v)));
-		break;
-	}
-	return buf;
-}
-
-/* ------------------------------------------------------------------------
- * Building the tree from libyaml events.
- */
-
-static int
-tree_add(struct ctx *c, int parent, uint8_t kind, const yaml_mark_t *mark)
-{
-	struct ytree *t = &c->t;
-	struct ynode *y;
-	int idx;
-
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct ynode *v;
-
-		if (cap > INT_MAX)
-			return -CEN_ENOMEM;
-		v = realloc(t->v, cap * sizeof(*v));
-		if (v == NULL)
-			return -CEN_ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
-	idx = (int)t->n++;
-	y = &t->v[idx];
-	memset(y, 0, sizeof(*y));
-	y->kind = kind;
-	y->line = mark_line(mark);
-	y->first = y->last = y->next = YN_NONE;
-	if (parent == YN_NONE) {
-		t->root = idx;
-	} else {
-		struct ynode *p = &t->v[parent];
-
-		if (p->last == YN_NONE)
-			p->first = idx;
-		else
-			t->v[p->last].next = idx;
-		p->last = idx;
-		p->nkids++;
-	}
-	return idx;
-}
-
-static int
-tree_add_text(struct ctx *c, int parent, uint8_t kind, const yaml_mark_t *mark,
-	      const unsigned char *s, size_t len)
-{
-	struct ynode *y;
-	char *str;
-	int idx;
-
-	str = malloc(len + 1);
-	if (str == NULL)
-		return -CEN_ENOMEM;
-	memcpy(str, s, len);
-	str[len] = '\0';
-	idx = tree_add(c, parent, kind, mark);
-	if (idx < 0) {
-		free(str);
-		return idx;
-	}
-	y = &c->t.v[idx];
-	y->str = str;
-	y->len = len;
-	return idx;
-}
-
-/* Line of a reader error, which libyaml gives as a byte offset. */
-static int
-offset_line(const char *buf, size_t len, size_t off)
-{
-	size_t i;
-	int line = 1;
-
-	for (i = 0; i < off && i < len; i++)
-		if (buf[i] == '\n' && line < INT_MAX)
-			line++;
-	return line;
-}
-
-static void
-syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
-{
-	const char *problem = p->problem ? p->problem : "invalid YAML";
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		nomem(c, 1);
-		break;
-	case YAML_READER_ERROR:
-		lerr(c, offset_line(buf, len, p->problem_offset), -CEN_EPARSE,
-		     "byte %zu: %s", p->problem_offset + 1, problem);
-		break;
-	default:
-		if (p->context != NULL)
-			lerr(c, mark_line(&p->problem_mark), -CEN_EPARSE,
-			     "column %zu: %s (%s at line %d)",
-			     p->problem_mark.column + 1, problem, p->context,
-			     mark_line(&p->context_mark));
-		else
-			lerr(c, mark_line(&p->problem_mark), -CEN_EPARSE,
-			     "column %zu: %s", p->problem_mark.column + 1,
-			     problem);
-		break;
-	}
-}
-
-/* Builds c->t from buf; 0, or an error already reported. */
-static int
-tree_build(struct ctx *c, const char *buf, size_t len)
-{
-	int stack[YN_DEPTH_MAX];
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, ndocs = 0, rc = 0, idx;
-	bool done = false;
-
-	c->t.root = YN_NONE;
-	if (!yaml_parser_initialize(&p)) {
-		nomem(c, 1);
-		return -CEN_ENOMEM;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
-	while (!done && rc == 0) {
-		int parent = depth > 0 ? stack[depth - 1] : YN_NONE;
-
-		if (!yaml_parser_parse(&p, &ev)) {
-			syntax_error(c, &p, buf, len);
-			rc = c->rc;
-			break;
-		}
-		idx = 0;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++ndocs > 1) {
-				lerr(c, mark_line(&ev.start_mark), -CEN_EPARSE,
-				     "a second YAML document; a file holds "
-				     "one");
-				rc = c->rc;
-			}
-			break;
-		case YAML_SCALAR_EVENT:
-			idx = tree_add_text(
-				c, parent, YN_SCALAR, &ev.start_mark,
-				ev.data.scalar.value, ev.data.scalar.length);
-			if (idx >= 0)
-				c->t.v[idx].plain = ev.data.scalar.style ==
-						    YAML_PLAIN_SCALAR_STYLE;
-			break;
-		case YAML_ALIAS_EVENT: {
-			const unsigned char *a = ev.data.alias.anchor;
-
-			idx = tree_add_text(c, parent, YN_ALIAS, &ev.start_mark,
-					    a, strlen((const char *)a));
-			break;
-		}
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (depth == YN_DEPTH_MAX) {
-				lerr(c, mark_line(&ev.start_mark), -CEN_EPARSE,
-				     "nested deeper than %d levels",
-				     YN_DEPTH_MAX);
-				rc = c->rc;
-				break;
-			}
-			idx = tree_add(c, parent,
-				       ev.type == YAML_SEQUENCE_START_EVENT
-					       ? YN_SEQ
-					       : YN_MAP,
-				       &ev.start_mark);
-			if (idx >= 0)
-				stack[depth++] = idx;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth > 0)
-				depth--;
-			break;
-		default:
-			break;
-		}
-		if (idx < 0) {
-			nomem(c, mark_line(&ev.start_mark));
-			rc = idx;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	return rc;
-}
-
-/* ------------------------------------------------------------------------
- * Field paths: "attachments[3] (vbr-dc-1).bgp.peers[0].asn".
- */
-
-static void __attribute__((format(printf, 2, 3)))
-path_add(struct ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (c->plen + 1 >= sizeof(c->path))
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		c->plen += (size_t)n;
-	if (c->plen >= sizeof(c->path))
-		c->plen = sizeof(c->path) - 1;
-}
-
-static void
-path_trunc(struct ctx *c, size_t len)
-{
-	c->plen = len;
-	c->path[len] = '\0';
-}
-
-static void
-path_field(struct ctx *c, const char *name)
-{
-	path_add(c, c->plen > 0 ? ".%s" : "%s", name);
-}
-
-/* The scalar value of key `name` in mapping y, or NULL. */
-static const struct ynode *
-map_get(const struct ctx *c, const struct ynode *y, const char *name)
-{
-	int i;
-
-	if (y->kind != YN_MAP)
-		return NULL;
-	for (i = y->first; i != YN_NONE; i = node(c, node(c, i)->next)->next) {
-		const struct ynode *k = node(c, i);
-
-		if (k->next == YN_NONE)
-			break;
-		if (k->kind == YN_SCALAR && strcmp(k->str, name) == 0)
-			return node(c, k->next);
-	}
-	return NULL;
-}
 
 /* "[i]", plus " (id)" or " (prefix)" when the item has one. */
 static void
 path_item(struct ctx *c, size_t i, const struct ynode *item)
 {
 	const struct ynode *label;
-	char v[YVAL_SHOW * 4 + 8];
+	char v[YDOC_QUOTE_MAX];
 
-	path_add(c, "[%zu]", i);
-	label = map_get(c, item, "id");
+	ydoc_path_add(&c->d, "[%zu]", i);
+	label = ydoc_map_get(&c->d, item, "id");
 	if (label == NULL)
-		label = map_get(c, item, "prefix");
-	if (label != NULL && label->kind == YN_SCALAR && !is_null(label))
-		path_add(c, " (%s)",
-			 show(label->str, label->len, v, sizeof(v)));
+		label = ydoc_map_get(&c->d, item, "prefix");
+	if (label != NULL && label->kind == YDOC_SCALAR && !ydoc_is_null(label))
+		ydoc_path_add(&c->d, " (%s)",
+			      ydoc_show(label->str, label->len, v, sizeof(v)));
 }
 
 /* ------------------------------------------------------------------------
@@ -481,51 +68,24 @@ path_item(struct ctx *c, size_t i, const struct ynode *item)
  */
 
 static bool
-want_scalar(struct ctx *c, const struct ynode *y, const char *what)
-{
-	char d[YVAL_SHOW * 4 + 64];
-
-	if (y->kind == YN_SCALAR)
-		return true;
-	ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
-	     describe(y, d, sizeof(d)));
-	return false;
-}
-
-/* A scalar that is text: not null, no NUL inside. */
-static bool
-want_text(struct ctx *c, const struct ynode *y, const char *what)
-{
-	char d[YVAL_SHOW * 4 + 64];
-
-	if (!want_scalar(c, y, what))
-		return false;
-	if (is_null(y) || memchr(y->str, '\0', y->len) != NULL) {
-		ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
-		     describe(y, d, sizeof(d)));
-		return false;
-	}
-	return true;
-}
-
-static bool
 get_str(struct ctx *c, const struct ynode *y, char *dst, size_t cap)
 {
-	if (!want_scalar(c, y, "a string"))
+	if (!ydoc_want_scalar(&c->d, y, "a string"))
 		return false;
-	if (is_null(y)) {
-		ferr(c, y, -CEN_EPARSE,
-		     "expected a string, got nothing (null); write \"\" for "
-		     "an empty one");
+	if (ydoc_is_null(y)) {
+		ydoc_ferr(
+			&c->d, y, -CEN_EPARSE,
+			"expected a string, got nothing (null); write \"\" for "
+			"an empty one");
 		return false;
 	}
 	if (memchr(y->str, '\0', y->len) != NULL) {
-		ferr(c, y, -CEN_EPARSE, "contains a NUL character");
+		ydoc_ferr(&c->d, y, -CEN_EPARSE, "contains a NUL character");
 		return false;
 	}
 	if (y->len >= cap) {
-		ferr(c, y, -CEN_ERANGE, "%zu characters long, at most %zu",
-		     y->len, cap - 1);
+		ydoc_ferr(&c->d, y, -CEN_ERANGE,
+			  "%zu characters long, at most %zu", y->len, cap - 1);
 		return false;
 	}
 	memcpy(dst, y->str, y->len + 1);
@@ -538,56 +98,12 @@ get_id(struct ctx *c, const struct ynode *y, char *dst)
 	return get_str(c, y, dst, MODEL_ID_MAX);
 }
 
-/* An integer in 0..max; `range` is the field's documented range, for
- * messages.  Only plain decimal scalars are integers. */
-static bool
-get_uint(struct ctx *c, const struct ynode *y, uint64_t max, const char *range,
-	 uint64_t *out)
-{
-	char what[64], d[YVAL_SHOW * 4 + 64];
-	const char *s = y->str;
-	bool neg = false, over = false;
-	uint64_t v = 0;
-	size_t i = 0;
-
-	snprintf(what, sizeof(what), "an integer %s", range);
-	if (!want_scalar(c, y, what))
-		return false;
-	if (!y->plain)
-		goto bad;
-	if (i < y->len && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (i == y->len)
-		goto bad;
-	for (; i < y->len; i++) {
-		unsigned dig = (unsigned)(s[i] - '0');
-
-		if (s[i] < '0' || s[i] > '9')
-			goto bad;
-		if (v > (UINT64_MAX - dig) / 10)
-			over = true;
-		else
-			v = v * 10 + dig;
-	}
-	if (over || (neg && v != 0) || v > max) {
-		ferr(c, y, -CEN_ERANGE, "%s out of range %s",
-		     show(y->str, y->len, d, sizeof(d)), range);
-		return false;
-	}
-	*out = v;
-	return true;
-bad:
-	ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
-	     describe(y, d, sizeof(d)));
-	return false;
-}
-
 static void
 get_u8(struct ctx *c, const struct ynode *y, const char *range, uint8_t *out)
 {
 	uint64_t v;
 
-	if (get_uint(c, y, UINT8_MAX, range, &v))
+	if (ydoc_uint(&c->d, y, 0, UINT8_MAX, range, &v))
 		*out = (uint8_t)v;
 }
 
@@ -596,7 +112,7 @@ get_u16(struct ctx *c, const struct ynode *y, const char *range, uint16_t *out)
 {
 	uint64_t v;
 
-	if (get_uint(c, y, UINT16_MAX, range, &v))
+	if (ydoc_uint(&c->d, y, 0, UINT16_MAX, range, &v))
 		*out = (uint16_t)v;
 }
 
@@ -605,38 +121,14 @@ get_u32(struct ctx *c, const struct ynode *y, const char *range, uint32_t *out)
 {
 	uint64_t v;
 
-	if (get_uint(c, y, UINT32_MAX, range, &v))
+	if (ydoc_uint(&c->d, y, 0, UINT32_MAX, range, &v))
 		*out = (uint32_t)v;
 }
 
 static void
 get_u64(struct ctx *c, const struct ynode *y, const char *range, uint64_t *out)
 {
-	get_uint(c, y, UINT64_MAX, range, out);
-}
-
-static void
-get_bool(struct ctx *c, const struct ynode *y, bool *out)
-{
-	static const char *const t[] = { "true", "True", "TRUE" };
-	static const char *const f[] = { "false", "False", "FALSE" };
-	char d[YVAL_SHOW * 4 + 64];
-	size_t i;
-
-	if (!want_scalar(c, y, "true or false"))
-		return;
-	for (i = 0; y->plain && i < 3; i++) {
-		if (strcmp(y->str, t[i]) == 0) {
-			*out = true;
-			return;
-		}
-		if (strcmp(y->str, f[i]) == 0) {
-			*out = false;
-			return;
-		}
-	}
-	ferr(c, y, -CEN_EPARSE, "expected true or false, got %s",
-	     describe(y, d, sizeof(d)));
+	ydoc_uint(&c->d, y, 0, UINT64_MAX, range, out);
 }
 
 /* An enum of model.h, by the names of its model_*_str. */
@@ -666,7 +158,7 @@ static void
 get_enum(struct ctx *c, const struct ynode *y, const struct yenum *e,
 	 uint8_t *out)
 {
-	char what[256], d[YVAL_SHOW * 4 + 64];
+	char what[256], d[YDOC_DESC_MAX];
 	size_t o;
 	uint8_t v;
 
@@ -674,12 +166,12 @@ get_enum(struct ctx *c, const struct ynode *y, const struct yenum *e,
 	for (v = 1; v <= e->last && o < sizeof(what); v++)
 		o += (size_t)snprintf(what + o, sizeof(what) - o, "%s %s",
 				      v > 1 ? "," : "", e->str(v));
-	if (!want_text(c, y, what))
+	if (!ydoc_want_text(&c->d, y, what, true))
 		return;
 	v = e->parse(y->str);
 	if (v == 0 || v > e->last) {
-		ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
-		     describe(y, d, sizeof(d)));
+		ydoc_ferr(&c->d, y, -CEN_EPARSE, "expected %s, got %s", what,
+			  ydoc_describe(y, d, sizeof(d)));
 		return;
 	}
 	*out = v;
@@ -689,9 +181,9 @@ static void
 get_family(struct ctx *c, const struct ynode *y, uint8_t *out)
 {
 	static const char what[] = "one of IPv4, IPv6, both";
-	char d[YVAL_SHOW * 4 + 64];
+	char d[YDOC_DESC_MAX];
 
-	if (!want_text(c, y, what))
+	if (!ydoc_want_text(&c->d, y, what, true))
 		return;
 	if (strcasecmp(y->str, "IPv4") == 0)
 		*out = MODEL_AF_V4;
@@ -700,32 +192,32 @@ get_family(struct ctx *c, const struct ynode *y, uint8_t *out)
 	else if (strcasecmp(y->str, "both") == 0)
 		*out = MODEL_AF_V4 | MODEL_AF_V6;
 	else
-		ferr(c, y, -CEN_EPARSE, "expected %s, got %s", what,
-		     describe(y, d, sizeof(d)));
+		ydoc_ferr(&c->d, y, -CEN_EPARSE, "expected %s, got %s", what,
+			  ydoc_describe(y, d, sizeof(d)));
 }
 
 /* A prefix; host bits past the length are an error. */
 static bool
 get_prefix(struct ctx *c, const struct ynode *y, struct prefix *out)
 {
-	char v[YVAL_SHOW * 4 + 8], canon[PREFIX_STRLEN];
+	char v[YDOC_QUOTE_MAX], canon[PREFIX_STRLEN];
 	struct prefix p;
 
-	if (!want_text(c, y, "a prefix"))
+	if (!ydoc_want_text(&c->d, y, "a prefix", true))
 		return false;
 	if (prefix_parse(&p, y->str, true) == 0) {
 		*out = p;
 		return true;
 	}
 	if (strchr(y->str, '/') != NULL && prefix_parse(&p, y->str, false) == 0)
-		ferr(c, y, -CEN_EPARSE,
-		     "invalid prefix \"%s\": host bits set past /%u (the "
-		     "network is %s)",
-		     show(y->str, y->len, v, sizeof(v)), p.len,
-		     prefix_fmt(&p, canon, sizeof(canon)));
+		ydoc_ferr(&c->d, y, -CEN_EPARSE,
+			  "invalid prefix \"%s\": host bits set past /%u (the "
+			  "network is %s)",
+			  ydoc_show(y->str, y->len, v, sizeof(v)), p.len,
+			  prefix_fmt(&p, canon, sizeof(canon)));
 	else
-		ferr(c, y, -CEN_EPARSE, "invalid prefix \"%s\"",
-		     show(y->str, y->len, v, sizeof(v)));
+		ydoc_ferr(&c->d, y, -CEN_EPARSE, "invalid prefix \"%s\"",
+			  ydoc_show(y->str, y->len, v, sizeof(v)));
 	return false;
 }
 
@@ -733,18 +225,14 @@ get_prefix(struct ctx *c, const struct ynode *y, struct prefix *out)
 static void
 get_addr(struct ctx *c, const struct ynode *y, struct prefix *out)
 {
-	char v[YVAL_SHOW * 4 + 8];
-	struct prefix p;
+	char v[YDOC_QUOTE_MAX];
 
-	if (!want_text(c, y, "an IP address"))
+	if (!ydoc_want_text(&c->d, y, "an IP address", true))
 		return;
-	if (prefix_parse(&p, y->str, true) < 0 ||
-	    p.len != prefix_maxlen(p.family)) {
-		ferr(c, y, -CEN_EPARSE, "expected an IP address, got \"%s\"",
-		     show(y->str, y->len, v, sizeof(v)));
-		return;
-	}
-	*out = p;
+	if (ydoc_parse_addr(y->str, out) < 0)
+		ydoc_ferr(&c->d, y, -CEN_EPARSE,
+			  "expected an IP address, got \"%s\"",
+			  ydoc_show(y->str, y->len, v, sizeof(v)));
 }
 
 /* An RFC 4456 cluster ID, written as an IPv4 address ("10.0.0.1"); 0.0.0.0
@@ -752,17 +240,18 @@ get_addr(struct ctx *c, const struct ynode *y, struct prefix *out)
 static void
 get_cluster_id(struct ctx *c, const struct ynode *y, uint32_t *out)
 {
-	char v[YVAL_SHOW * 4 + 8];
+	char v[YDOC_QUOTE_MAX];
 	struct prefix p;
 
-	if (!want_text(c, y, "an IPv4 address"))
+	if (!ydoc_want_text(&c->d, y, "an IPv4 address", true))
 		return;
 	if (prefix_parse(&p, y->str, true) < 0 || p.family != PREFIX_AF_INET ||
 	    p.len != 32 || prefix_v4(&p) == 0) {
-		ferr(c, y, -CEN_EPARSE,
-		     "expected a cluster ID written as an IPv4 address other "
-		     "than 0.0.0.0 (e.g. 10.0.0.1), got \"%s\"",
-		     show(y->str, y->len, v, sizeof(v)));
+		ydoc_ferr(&c->d, y, -CEN_EPARSE,
+			  "expected a cluster ID written as an IPv4 address "
+			  "other "
+			  "than 0.0.0.0 (e.g. 10.0.0.1), got \"%s\"",
+			  ydoc_show(y->str, y->len, v, sizeof(v)));
 		return;
 	}
 	*out = prefix_v4(&p);
@@ -773,54 +262,27 @@ get_cluster_id(struct ctx *c, const struct ynode *y, uint32_t *out)
 static void
 get_ifaddr(struct ctx *c, const struct ynode *y, struct prefix *out)
 {
-	char v[YVAL_SHOW * 4 + 8], a[64];
-	const char *slash;
-	struct prefix p;
-	unsigned len = 0;
-	size_t n, i;
+	char v[YDOC_QUOTE_MAX];
 
-	if (!want_text(c, y, "an address/length"))
+	if (!ydoc_want_text(&c->d, y, "an address/length", true))
 		return;
-	slash = strchr(y->str, '/');
-	n = slash != NULL ? (size_t)(slash - y->str) : y->len;
-	if (n >= sizeof(a))
-		goto bad;
-	memcpy(a, y->str, n);
-	a[n] = '\0';
-	if (prefix_parse_addr(&p, a) < 0)
-		goto bad;
-	if (slash != NULL) {
-		const char *l = slash + 1;
-
-		if (l[0] == '\0' || (l[0] == '0' && l[1] != '\0'))
-			goto bad;
-		for (i = 0; l[i] != '\0'; i++) {
-			if (l[i] < '0' || l[i] > '9' || i >= 3)
-				goto bad;
-			len = len * 10 + (unsigned)(l[i] - '0');
-		}
-		if (len > prefix_maxlen(p.family))
-			goto bad;
-		p.len = (uint8_t)len;
-	}
-	*out = p;
-	return;
-bad:
-	ferr(c, y, -CEN_EPARSE,
-	     "expected an address with its length (10.10.10.1/30), got "
-	     "\"%s\"",
-	     show(y->str, y->len, v, sizeof(v)));
+	if (ydoc_parse_ifaddr(y->str, y->len, false, out) < 0)
+		ydoc_ferr(
+			&c->d, y, -CEN_EPARSE,
+			"expected an address with its length (10.10.10.1/30), "
+			"got \"%s\"",
+			ydoc_show(y->str, y->len, v, sizeof(v)));
 }
 
 /* An RFC 1997 community "n:m", each half 0..65535. */
 static bool
 get_comm(struct ctx *c, const struct ynode *y, uint32_t *out)
 {
-	char v[YVAL_SHOW * 4 + 8];
+	char v[YDOC_QUOTE_MAX];
 	uint32_t half[2] = { 0, 0 };
 	size_t i, h = 0, digits = 0;
 
-	if (!want_text(c, y, "a community \"n:m\""))
+	if (!ydoc_want_text(&c->d, y, "a community \"n:m\"", true))
 		return false;
 	for (i = 0; i < y->len; i++) {
 		char ch = y->str[i];
@@ -840,50 +302,15 @@ get_comm(struct ctx *c, const struct ynode *y, uint32_t *out)
 	*out = half[0] << 16 | half[1];
 	return true;
 bad:
-	ferr(c, y, -CEN_EPARSE,
-	     "expected a community \"n:m\" (each 0..65535), got \"%s\"",
-	     show(y->str, y->len, v, sizeof(v)));
+	ydoc_ferr(&c->d, y, -CEN_EPARSE,
+		  "expected a community \"n:m\" (each 0..65535), got \"%s\"",
+		  ydoc_show(y->str, y->len, v, sizeof(v)));
 	return false;
 }
 
 /* ------------------------------------------------------------------------
  * Lists and mappings.
  */
-
-/* Checks that y is a list (nothing counts as an empty one) of at most max
- * items (0: any); returns its length, or -1 after reporting. */
-static long
-want_seq(struct ctx *c, const struct ynode *y, size_t max)
-{
-	char d[YVAL_SHOW * 4 + 64];
-
-	if (is_null(y))
-		return 0;
-	if (y->kind != YN_SEQ) {
-		ferr(c, y, -CEN_EPARSE, "expected a list, got %s",
-		     describe(y, d, sizeof(d)));
-		return -1;
-	}
-	if (max > 0 && y->nkids > max) {
-		ferr(c, y, -CEN_ETOOBIG, "%zu items, at most %zu", y->nkids,
-		     max);
-		return -1;
-	}
-	return (long)(y->nkids > LONG_MAX ? LONG_MAX : y->nkids);
-}
-
-/* Checks that y is a mapping; a field's value may also be left empty. */
-static bool
-want_map(struct ctx *c, const struct ynode *y, bool null_ok)
-{
-	char d[YVAL_SHOW * 4 + 64];
-
-	if (y->kind == YN_MAP || (null_ok && is_null(y)))
-		return true;
-	ferr(c, y, -CEN_EPARSE, "expected a mapping, got %s",
-	     describe(y, d, sizeof(d)));
-	return false;
-}
 
 /* Grows an array of size-byte elements holding n to hold n + add, zeroing
  * the new room; *cap (NULL: the array is exactly n long) is its capacity.
@@ -898,7 +325,7 @@ grow(struct ctx *c, int line, void *arr, size_t n, size_t *cap, size_t add,
 	if (n + add <= have)
 		return arr;
 	if (add > SIZE_MAX / size / 2 - n) {
-		nomem(c, line);
+		ydoc_nomem(&c->d, line);
 		return NULL;
 	}
 	want = n + add;
@@ -906,7 +333,7 @@ grow(struct ctx *c, int line, void *arr, size_t n, size_t *cap, size_t add,
 		want = have * 2;
 	p = realloc(arr, want * size);
 	if (p == NULL) {
-		nomem(c, line);
+		ydoc_nomem(&c->d, line);
 		return NULL;
 	}
 	memset(p + n * size, 0, (want - n) * size);
@@ -914,100 +341,6 @@ grow(struct ctx *c, int line, void *arr, size_t n, size_t *cap, size_t add,
 		*cap = want;
 	return p;
 }
-
-/* Iterates a mapping's fields against a table of known names, reporting
- * unknown, duplicate and non-scalar keys; sets the path to each field. */
-struct fields {
-	const char *const *names;
-	size_t nnames;
-	uint64_t seen;
-	int next;
-	size_t base;
-};
-
-static void
-fields_begin(struct ctx *c, struct fields *f, const struct ynode *map,
-	     const char *const *names, size_t nnames)
-{
-	f->names = names;
-	f->nnames = nnames;
-	f->seen = 0;
-	f->next = map->kind == YN_MAP ? map->first : YN_NONE;
-	f->base = c->plen;
-}
-
-static void
-unknown_field(struct ctx *c, struct fields *f, const struct ynode *k)
-{
-	char v[YVAL_SHOW * 4 + 8], list[768];
-	size_t i, o = 0;
-
-	list[0] = '\0';
-	for (i = 0; i < f->nnames && o < sizeof(list); i++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-				      i > 0 ? ", " : "", f->names[i]);
-	ferr(c, k, -CEN_EPARSE, "unknown field '%s'; expected one of: %s",
-	     show(k->str, k->len, v, sizeof(v)), list);
-}
-
-/* The index of the next known field, its value in *val; -1 at the end. */
-static int
-fields_next(struct ctx *c, struct fields *f, const struct ynode **val)
-{
-	char d[YVAL_SHOW * 4 + 64];
-
-	path_trunc(c, f->base);
-	while (f->next != YN_NONE) {
-		const struct ynode *k = node(c, f->next), *v;
-		size_t i;
-
-		if (k->next == YN_NONE)
-			break;
-		v = node(c, k->next);
-		f->next = v->next;
-		if (k->kind != YN_SCALAR || is_null(k)) {
-			ferr(c, k, -CEN_EPARSE, "expected a field name, got %s",
-			     describe(k, d, sizeof(d)));
-			continue;
-		}
-		for (i = 0; i < f->nnames; i++)
-			if (strlen(f->names[i]) == k->len &&
-			    memcmp(f->names[i], k->str, k->len) == 0)
-				break;
-		if (i == f->nnames) {
-			unknown_field(c, f, k);
-			continue;
-		}
-		if (f->seen & (UINT64_C(1) << i)) {
-			ferr(c, k, -CEN_EPARSE, "field '%s' given twice",
-			     f->names[i]);
-			continue;
-		}
-		f->seen |= UINT64_C(1) << i;
-		path_field(c, f->names[i]);
-		*val = v;
-		return (int)i;
-	}
-	return -1;
-}
-
-/* Field tables: X(ENUM, "name"). */
-#define YF_ENUM(e, s) e,
-#define YF_NAME(e, s) s,
-#define YFIELDS(tag, LIST)                                                     \
-	enum {                                                                 \
-		LIST(YF_ENUM) tag##_N                                          \
-	};                                                                     \
-	static const char *const tag##_names[] = { LIST(YF_NAME) }
-
-/* Walks the fields of mapping `map` named in table `tag`, setting fv to
- * each value and the path to each field; the body is a switch over the
- * table's enum:  FOR_FIELDS(c, &f, y, nh, v) { case NH_ID: ...; } */
-#define FOR_FIELDS(c, f, map, tag, fv)                                         \
-	for (int fi_ = (fields_begin((c), (f), (map), tag##_names, tag##_N),   \
-			-1);                                                   \
-	     (fi_ = fields_next((c), (f), &(fv))) >= 0;)                       \
-		switch (fi_)
 
 /* A list of at most max scalars into a fixed array; each item goes
  * through fn, which stores into dst and reports its own errors. */
@@ -1018,17 +351,17 @@ static void
 fixed_list(struct ctx *c, const struct ynode *y, size_t max, void *arr,
 	   size_t size, uint8_t *n, item_fn fn, const void *arg)
 {
-	size_t base = c->plen, k = 0;
+	size_t base = c->d.plen, k = 0;
 	int i;
 
 	*n = 0;
-	if (want_seq(c, y, max) <= 0)
+	if (ydoc_want_seq(&c->d, y, 0, max, NULL) <= 0)
 		return;
-	for (i = y->first; i != YN_NONE; i = node(c, i)->next, k++) {
-		path_add(c, "[%zu]", k);
-		if (fn(c, node(c, i), (char *)arr + *n * size, arg))
+	for (i = y->first; i != YDOC_NONE; i = ydoc_node(&c->d, i)->next, k++) {
+		ydoc_path_add(&c->d, "[%zu]", k);
+		if (fn(c, ydoc_node(&c->d, i), (char *)arr + *n * size, arg))
 			(*n)++;
-		path_trunc(c, base);
+		ydoc_path_trunc(&c->d, base);
 	}
 }
 
@@ -1043,7 +376,7 @@ u8_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 {
 	uint64_t v;
 
-	if (!get_uint(c, y, UINT8_MAX, arg, &v))
+	if (!ydoc_uint(&c->d, y, 0, UINT8_MAX, arg, &v))
 		return false;
 	*(uint8_t *)dst = (uint8_t)v;
 	return true;
@@ -1054,7 +387,7 @@ u32_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 {
 	uint64_t v;
 
-	if (!get_uint(c, y, UINT32_MAX, arg, &v))
+	if (!ydoc_uint(&c->d, y, 0, UINT32_MAX, arg, &v))
 		return false;
 	*(uint32_t *)dst = (uint32_t)v;
 	return true;
@@ -1094,10 +427,10 @@ get_pair(struct ctx *c, const struct ynode *y, model_id regions[2])
 {
 	uint8_t n;
 
-	if (y->kind == YN_SEQ && y->nkids != 2) {
-		ferr(c, y, -CEN_EPARSE,
-		     "expected a pair of region IDs [a, b], got %zu items",
-		     y->nkids);
+	if (y->kind == YDOC_SEQ && y->nkids != 2) {
+		ydoc_ferr(&c->d, y, -CEN_EPARSE,
+			  "expected a pair of region IDs [a, b], got %zu items",
+			  y->nkids);
 		return;
 	}
 	fixed_list(c, y, 2, regions, sizeof(regions[0]), &n, id_item, NULL);
@@ -1113,17 +446,17 @@ get_pair(struct ctx *c, const struct ynode *y, model_id regions[2])
 	X(NH_ID, "id") \
 	X(NH_WEIGHT, "weight")
 /* clang-format on */
-YFIELDS(nh, NH_FIELDS);
+YDOC_FIELDS(nh, NH_FIELDS);
 
 static void
 parse_nexthop(struct ctx *c, const struct ynode *y, struct model_nexthop *nh)
 {
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (!want_map(c, y, true))
+	if (!ydoc_want_map(&c->d, y, true))
 		return;
-	FOR_FIELDS(c, &f, y, nh, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, nh, v)
 	{
 	case NH_TYPE:
 		get_enum(c, v, &E_NH, &nh->type);
@@ -1144,7 +477,7 @@ nexthop_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 
 	memset(nh, 0, sizeof(*nh));
 	nh->weight = 1;
-	if (!want_map(c, y, false))
+	if (!ydoc_want_map(&c->d, y, false))
 		return false;
 	parse_nexthop(c, y, nh);
 	return true;
@@ -1156,18 +489,18 @@ nexthop_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 	X(TR_NEXT_HOPS, "next_hops") \
 	X(TR_BLACKHOLE, "blackhole")
 /* clang-format on */
-YFIELDS(troute, TROUTE_FIELDS);
+YDOC_FIELDS(troute, TROUTE_FIELDS);
 
 static void
 parse_table_route(struct ctx *c, const struct ynode *y)
 {
 	struct model_table_route *r;
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	r = &c->m->table_routes[c->m->ntable_routes++];
 	r->line = y->line;
-	FOR_FIELDS(c, &f, y, troute, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, troute, v)
 	{
 	case TR_PREFIX:
 		get_prefix(c, v, &r->prefix);
@@ -1177,7 +510,7 @@ parse_table_route(struct ctx *c, const struct ynode *y)
 			   &r->nnh, nexthop_item, NULL);
 		break;
 	case TR_BLACKHOLE:
-		get_bool(c, v, &r->blackhole);
+		ydoc_bool(&c->d, v, &r->blackhole);
 		break;
 	}
 }
@@ -1189,16 +522,16 @@ typedef void (*obj_fn)(struct ctx *c, const struct ynode *y, void *arg);
 static void
 each_obj(struct ctx *c, const struct ynode *y, obj_fn fn, void *arg)
 {
-	size_t base = c->plen, k = 0;
+	size_t base = c->d.plen, k = 0;
 	int i;
 
-	for (i = y->first; i != YN_NONE; i = node(c, i)->next, k++) {
-		const struct ynode *item = node(c, i);
+	for (i = y->first; i != YDOC_NONE; i = ydoc_node(&c->d, i)->next, k++) {
+		const struct ynode *item = ydoc_node(&c->d, i);
 
 		path_item(c, k, item);
-		if (want_map(c, item, false))
+		if (ydoc_want_map(&c->d, item, false))
 			fn(c, item, arg);
-		path_trunc(c, base);
+		ydoc_path_trunc(&c->d, base);
 	}
 }
 
@@ -1206,7 +539,7 @@ each_obj(struct ctx *c, const struct ynode *y, obj_fn fn, void *arg)
  * y, then parses them with fn. */
 #define EACH_OBJ(c, y, arr, n, cap, fn, arg)                                   \
 	do {                                                                   \
-		long cnt_ = want_seq((c), (y), 0);                             \
+		long cnt_ = ydoc_want_seq(&(c)->d, (y), 0, 0, NULL);           \
 		void *p_;                                                      \
                                                                                \
 		if (cnt_ <= 0)                                                 \
@@ -1233,7 +566,7 @@ table_route_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(TB_ECMP, "multi_region_ecmp") \
 	X(TB_STATIC_ROUTES, "static_routes")
 /* clang-format on */
-YFIELDS(table, TABLE_FIELDS);
+YDOC_FIELDS(table, TABLE_FIELDS);
 
 static void
 table_obj(struct ctx *c, const struct ynode *y, void *arg)
@@ -1242,23 +575,23 @@ table_obj(struct ctx *c, const struct ynode *y, void *arg)
 	struct model_table *t = &m->tables[m->ntables++];
 	size_t r0 = m->ntable_routes, i;
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	model_table_defaults(t);
 	t->line = y->line;
-	FOR_FIELDS(c, &f, y, table, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, table, v)
 	{
 	case TB_ID:
 		get_id(c, v, t->id);
 		break;
 	case TB_SYSTEM:
-		get_bool(c, v, &t->system);
+		ydoc_bool(&c->d, v, &t->system);
 		break;
 	case TB_MAX_ROUTES:
 		get_u32(c, v, "0..4294967295", &t->max_routes);
 		break;
 	case TB_ECMP:
-		get_bool(c, v, &t->multi_region_ecmp);
+		ydoc_bool(&c->d, v, &t->multi_region_ecmp);
 		break;
 	case TB_STATIC_ROUTES:
 		EACH_OBJ(c, v, m->table_routes, m->ntable_routes,
@@ -1275,7 +608,7 @@ table_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(RG_CLUSTER_ID, "bgp_cluster_id") \
 	X(RG_TABLES, "route_tables")
 /* clang-format on */
-YFIELDS(region, REGION_FIELDS);
+YDOC_FIELDS(region, REGION_FIELDS);
 
 static void
 region_obj(struct ctx *c, const struct ynode *y, void *arg)
@@ -1284,10 +617,10 @@ region_obj(struct ctx *c, const struct ynode *y, void *arg)
 	struct model_region *r = &m->regions[m->nregions++];
 	size_t t0 = m->ntables, i;
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	r->line = y->line;
-	FOR_FIELDS(c, &f, y, region, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, region, v)
 	{
 	case RG_ID:
 		get_id(c, v, r->id);
@@ -1311,17 +644,17 @@ region_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(PC_ACCESS_POINT, "access_point") \
 	X(PC_SPEED, "speed_gbps")
 /* clang-format on */
-YFIELDS(pc, PC_FIELDS);
+YDOC_FIELDS(pc, PC_FIELDS);
 
 static void
 pc_obj(struct ctx *c, const struct ynode *y, void *arg)
 {
 	struct model_pc *pc = &c->m->pcs[c->m->npcs++];
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	pc->line = y->line;
-	FOR_FIELDS(c, &f, y, pc, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, pc, v)
 	{
 	case PC_ID:
 		get_id(c, v, pc->id);
@@ -1344,14 +677,14 @@ pc_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(CR_NEXT_HOP, "next_hop") \
 	X(CR_PUBLISH, "publish")
 /* clang-format on */
-YFIELDS(croute, CROUTE_FIELDS);
+YDOC_FIELDS(croute, CROUTE_FIELDS);
 
 /* clang-format off */
 #define SROUTE_FIELDS(X) \
 	X(SR_PREFIX, "prefix") \
 	X(SR_NEXT_HOP, "next_hop")
 /* clang-format on */
-YFIELDS(sroute, SROUTE_FIELDS);
+YDOC_FIELDS(sroute, SROUTE_FIELDS);
 
 /* A VPC custom route (keeps publish) or a VBR/VPN/CCN static route. */
 static void
@@ -1360,11 +693,11 @@ custom_route_obj(struct ctx *c, const struct ynode *y, void *arg)
 	struct model_attachment *a = arg;
 	struct model_route *r = &a->routes[a->nroutes++];
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	r->line = y->line;
 	r->nh.weight = 1;
-	FOR_FIELDS(c, &f, y, croute, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, croute, v)
 	{
 	case CR_PREFIX:
 		get_prefix(c, v, &r->prefix);
@@ -1373,7 +706,7 @@ custom_route_obj(struct ctx *c, const struct ynode *y, void *arg)
 		parse_nexthop(c, v, &r->nh);
 		break;
 	case CR_PUBLISH:
-		get_bool(c, v, &r->publish);
+		ydoc_bool(&c->d, v, &r->publish);
 		break;
 	}
 }
@@ -1384,11 +717,11 @@ static_route_obj(struct ctx *c, const struct ynode *y, void *arg)
 	struct model_attachment *a = arg;
 	struct model_route *r = &a->routes[a->nroutes++];
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	r->line = y->line;
 	r->nh.weight = 1;
-	FOR_FIELDS(c, &f, y, sroute, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, sroute, v)
 	{
 	case SR_PREFIX:
 		get_prefix(c, v, &r->prefix);
@@ -1413,20 +746,20 @@ static_route_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(PR_IPV6, "ipv6") \
 	X(PR_TTL, "ttl_security")
 /* clang-format on */
-YFIELDS(peer, PEER_FIELDS);
+YDOC_FIELDS(peer, PEER_FIELDS);
 
 static bool
 peer_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 {
 	struct model_peer *p = dst;
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	model_peer_defaults(p);
 	p->line = y->line;
-	if (!want_map(c, y, false))
+	if (!ydoc_want_map(&c->d, y, false))
 		return false;
-	FOR_FIELDS(c, &f, y, peer, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, peer, v)
 	{
 	case PR_ADDRESS:
 		get_addr(c, v, &p->address);
@@ -1448,16 +781,16 @@ peer_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 		get_u32(c, v, "0..4294967295", &p->route_quota);
 		break;
 	case PR_PASSIVE:
-		get_bool(c, v, &p->passive);
+		ydoc_bool(&c->d, v, &p->passive);
 		break;
 	case PR_PORT:
 		get_u16(c, v, "1..65535", &p->port);
 		break;
 	case PR_IPV4:
-		get_bool(c, v, &p->ipv4);
+		ydoc_bool(&c->d, v, &p->ipv4);
 		break;
 	case PR_IPV6:
-		get_bool(c, v, &p->ipv6);
+		ydoc_bool(&c->d, v, &p->ipv6);
 		break;
 	case PR_TTL:
 		get_u8(c, v, "0..255", &p->ttl_security);
@@ -1471,17 +804,17 @@ peer_item(struct ctx *c, const struct ynode *y, void *dst, const void *arg)
 #define BGP_FIELDS(X) \
 	X(BGP_PEERS, "peers")
 /* clang-format on */
-YFIELDS(bgp, BGP_FIELDS);
+YDOC_FIELDS(bgp, BGP_FIELDS);
 
 static void
 parse_bgp(struct ctx *c, const struct ynode *y, struct model_attachment *a)
 {
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (!want_map(c, y, true))
+	if (!ydoc_want_map(&c->d, y, true))
 		return;
-	FOR_FIELDS(c, &f, y, bgp, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, bgp, v)
 	{
 	case BGP_PEERS:
 		fixed_list(c, v, MODEL_PEERS_MAX, a->peers, sizeof(a->peers[0]),
@@ -1499,21 +832,21 @@ parse_bgp(struct ctx *c, const struct ynode *y, struct model_attachment *a)
 	X(HC_THRESHOLD, "threshold") \
 	X(HC_CHANGE_ROUTE, "change_route")
 /* clang-format on */
-YFIELDS(health, HEALTH_FIELDS);
+YDOC_FIELDS(health, HEALTH_FIELDS);
 
 static void
 parse_health(struct ctx *c, const struct ynode *y, struct model_health *h)
 {
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (!want_map(c, y, true))
+	if (!ydoc_want_map(&c->d, y, true))
 		return;
 	h->enabled = true;
-	FOR_FIELDS(c, &f, y, health, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, health, v)
 	{
 	case HC_ENABLED:
-		get_bool(c, v, &h->enabled);
+		ydoc_bool(&c->d, v, &h->enabled);
 		break;
 	case HC_SOURCE:
 		get_addr(c, v, &h->source_ip);
@@ -1528,7 +861,7 @@ parse_health(struct ctx *c, const struct ynode *y, struct model_health *h)
 		get_u8(c, v, "3..8", &h->threshold);
 		break;
 	case HC_CHANGE_ROUTE:
-		get_bool(c, v, &h->change_route);
+		ydoc_bool(&c->d, v, &h->change_route);
 		break;
 	}
 }
@@ -1552,29 +885,29 @@ parse_health(struct ctx *c, const struct ynode *y, struct model_health *h)
 	X(AT_BGP, "bgp") \
 	X(AT_HEALTH, "health_check")
 /* clang-format on */
-YFIELDS(att, ATT_FIELDS);
+YDOC_FIELDS(att, ATT_FIELDS);
 
 static void
 parse_vswitches(struct ctx *c, const struct ynode *y,
 		struct model_attachment *a)
 {
-	size_t base = c->plen, k = 0;
+	size_t base = c->d.plen, k = 0;
 	struct prefix *p;
 	long cnt;
 	int i;
 
-	if ((cnt = want_seq(c, y, 0)) <= 0)
+	if ((cnt = ydoc_want_seq(&c->d, y, 0, 0, NULL)) <= 0)
 		return;
 	p = grow(c, y->line, a->vswitch_cidrs, a->nvswitch, NULL, (size_t)cnt,
 		 sizeof(*p));
 	if (p == NULL)
 		return;
 	a->vswitch_cidrs = p;
-	for (i = y->first; i != YN_NONE; i = node(c, i)->next, k++) {
-		path_add(c, "[%zu]", k);
-		if (get_prefix(c, node(c, i), &p[a->nvswitch]))
+	for (i = y->first; i != YDOC_NONE; i = ydoc_node(&c->d, i)->next, k++) {
+		ydoc_path_add(&c->d, "[%zu]", k);
+		if (get_prefix(c, ydoc_node(&c->d, i), &p[a->nvswitch]))
 			a->nvswitch++;
-		path_trunc(c, base);
+		ydoc_path_trunc(&c->d, base);
 	}
 }
 
@@ -1583,11 +916,11 @@ att_obj(struct ctx *c, const struct ynode *y, void *arg)
 {
 	struct model_attachment *a = &c->m->attachments[c->m->nattachments++];
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	model_attachment_defaults(a);
 	a->line = y->line;
-	FOR_FIELDS(c, &f, y, att, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, att, v)
 	{
 	case AT_ID:
 		get_id(c, v, a->id);
@@ -1632,7 +965,7 @@ att_obj(struct ctx *c, const struct ynode *y, void *arg)
 		get_addr(c, v, &a->peer_ip);
 		break;
 	case AT_ALLOW_DEFAULT:
-		get_bool(c, v, &a->allow_default_route);
+		ydoc_bool(&c->d, v, &a->allow_default_route);
 		break;
 	case AT_BGP:
 		parse_bgp(c, v, a);
@@ -1663,17 +996,17 @@ att_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(MA_COMM_MODE, "community_match_mode") \
 	X(MA_FAMILY, "address_family")
 /* clang-format on */
-YFIELDS(match, MATCH_FIELDS);
+YDOC_FIELDS(match, MATCH_FIELDS);
 
 static void
 parse_match(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 {
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (!want_map(c, y, true))
+	if (!ydoc_want_map(&c->d, y, true))
 		return;
-	FOR_FIELDS(c, &f, y, match, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, match, v)
 	{
 	case MA_SRC_REGIONS:
 		id_list(c, v, r->src_regions, &r->nsrc_regions);
@@ -1682,13 +1015,13 @@ parse_match(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 		id_list(c, v, r->src_instances, &r->nsrc_instances);
 		break;
 	case MA_SRC_INSTANCES_INV:
-		get_bool(c, v, &r->src_instances_inverse);
+		ydoc_bool(&c->d, v, &r->src_instances_inverse);
 		break;
 	case MA_DST_INSTANCES:
 		id_list(c, v, r->dst_instances, &r->ndst_instances);
 		break;
 	case MA_DST_INSTANCES_INV:
-		get_bool(c, v, &r->dst_instances_inverse);
+		ydoc_bool(&c->d, v, &r->dst_instances_inverse);
 		break;
 	case MA_SRC_TABLES:
 		id_list(c, v, r->src_tables, &r->nsrc_tables);
@@ -1743,7 +1076,7 @@ parse_match(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 	X(SC_MODE, "mode") \
 	X(SC_VALUES, "values")
 /* clang-format on */
-YFIELDS(setcomm, SETCOMM_FIELDS);
+YDOC_FIELDS(setcomm, SETCOMM_FIELDS);
 
 /* clang-format off */
 #define SET_FIELDS(X) \
@@ -1751,17 +1084,17 @@ YFIELDS(setcomm, SETCOMM_FIELDS);
 	X(SE_COMMS, "communities") \
 	X(SE_PREPEND, "prepend_as_path")
 /* clang-format on */
-YFIELDS(set, SET_FIELDS);
+YDOC_FIELDS(set, SET_FIELDS);
 
 static void
 parse_set_comms(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 {
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (!want_map(c, y, true))
+	if (!ydoc_want_map(&c->d, y, true))
 		return;
-	FOR_FIELDS(c, &f, y, setcomm, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, setcomm, v)
 	{
 	case SC_MODE:
 		get_enum(c, v, &E_COMM, &r->set_comm_mode);
@@ -1778,11 +1111,11 @@ static void
 parse_set(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 {
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (!want_map(c, y, true))
+	if (!ydoc_want_map(&c->d, y, true))
 		return;
-	FOR_FIELDS(c, &f, y, set, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, set, v)
 	{
 	case SE_PREF:
 		get_u8(c, v, "1..100", &r->set_pref);
@@ -1809,18 +1142,18 @@ parse_set(struct ctx *c, const struct ynode *y, struct model_rmap *r)
 	X(RM_NEXT_PRIORITY, "next_priority") \
 	X(RM_SET, "set")
 /* clang-format on */
-YFIELDS(rmap, RMAP_FIELDS);
+YDOC_FIELDS(rmap, RMAP_FIELDS);
 
 static void
 rmap_obj(struct ctx *c, const struct ynode *y, void *arg)
 {
 	struct model_rmap *r = &c->m->rmaps[c->m->nrmaps++];
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	model_rmap_defaults(r);
 	r->line = y->line;
-	FOR_FIELDS(c, &f, y, rmap, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, rmap, v)
 	{
 	case RM_REGION:
 		get_id(c, v, r->region);
@@ -1856,7 +1189,7 @@ rmap_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(CN_PAY_BY_TRANSFER, "pay_by_data_transfer") \
 	X(CN_CAP, "cap_bytes")
 /* clang-format on */
-YFIELDS(conn, CONN_FIELDS);
+YDOC_FIELDS(conn, CONN_FIELDS);
 
 static void
 conn_obj(struct ctx *c, const struct ynode *y, void *arg)
@@ -1864,10 +1197,10 @@ conn_obj(struct ctx *c, const struct ynode *y, void *arg)
 	struct model_bwp *b = arg;
 	struct model_bwp_conn *cn = &b->conns[b->nconns++];
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	cn->line = y->line;
-	FOR_FIELDS(c, &f, y, conn, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, conn, v)
 	{
 	case CN_REGIONS:
 		get_pair(c, v, cn->regions);
@@ -1876,7 +1209,7 @@ conn_obj(struct ctx *c, const struct ynode *y, void *arg)
 		get_u32(c, v, "0..4294967295", &cn->bandwidth_mbps);
 		break;
 	case CN_PAY_BY_TRANSFER:
-		get_bool(c, v, &cn->pay_by_transfer);
+		ydoc_bool(&c->d, v, &cn->pay_by_transfer);
 		break;
 	case CN_CAP:
 		get_u64(c, v, "0..18446744073709551615", &cn->cap_bytes);
@@ -1891,17 +1224,17 @@ conn_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(BW_BANDWIDTH, "bandwidth_mbps") \
 	X(BW_CONNS, "connections")
 /* clang-format on */
-YFIELDS(bwp, BWP_FIELDS);
+YDOC_FIELDS(bwp, BWP_FIELDS);
 
 static void
 bwp_obj(struct ctx *c, const struct ynode *y, void *arg)
 {
 	struct model_bwp *b = &c->m->bwps[c->m->nbwps++];
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
 	b->line = y->line;
-	FOR_FIELDS(c, &f, y, bwp, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, bwp, v)
 	{
 	case BW_ID:
 		get_id(c, v, b->id);
@@ -1924,27 +1257,27 @@ bwp_obj(struct ctx *c, const struct ynode *y, void *arg)
 	X(CE_OVERLAPPING, "overlapping_routes") \
 	X(CE_ASN, "asn")
 /* clang-format on */
-YFIELDS(cen, CEN_FIELDS);
+YDOC_FIELDS(cen, CEN_FIELDS);
 
 static void
 parse_cen(struct ctx *c, const struct ynode *y)
 {
 	struct model_cen *cen = &c->m->cen;
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (!want_map(c, y, true))
+	if (!ydoc_want_map(&c->d, y, true))
 		return;
 	c->m->has_cen = true;
 	model_cen_defaults(cen);
 	cen->line = y->line;
-	FOR_FIELDS(c, &f, y, cen, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, cen, v)
 	{
 	case CE_ID:
 		get_id(c, v, cen->id);
 		break;
 	case CE_OVERLAPPING:
-		get_bool(c, v, &cen->overlapping_routes);
+		ydoc_bool(&c->d, v, &cen->overlapping_routes);
 		break;
 	case CE_ASN:
 		get_u32(c, v, "1..4294967295", &cen->asn);
@@ -1961,20 +1294,20 @@ parse_cen(struct ctx *c, const struct ynode *y)
 	X(TOP_RMAPS, "route_maps") \
 	X(TOP_BWPS, "bandwidth_packages")
 /* clang-format on */
-YFIELDS(top, TOP_FIELDS);
+YDOC_FIELDS(top, TOP_FIELDS);
 
 static void
 parse_top(struct ctx *c, const struct ynode *y)
 {
 	struct model *m = c->m;
 	const struct ynode *v;
-	struct fields f;
+	struct ydoc_fields f;
 
-	if (is_null(y))
+	if (ydoc_is_null(y))
 		return;
-	if (!want_map(c, y, false))
+	if (!ydoc_want_map(&c->d, y, false))
 		return;
-	FOR_FIELDS(c, &f, y, top, v)
+	YDOC_FOR_FIELDS(&c->d, &f, y, top, v)
 	{
 	case TOP_CEN:
 		parse_cen(c, v);
@@ -2009,15 +1342,15 @@ model_yaml_parse(struct model *m, const char *buf, size_t len,
 	if (c == NULL)
 		return cen_err_add(err, -CEN_ENOMEM, "line 1: out of memory"),
 		       -CEN_ENOMEM;
+	ydoc_init(&c->d, &conv, err);
 	c->m = m;
-	c->err = err;
 	c->tables_cap = m->ntables;
 	c->troutes_cap = m->ntable_routes;
-	if (tree_build(c, buf != NULL ? buf : "", buf != NULL ? len : 0) == 0 &&
-	    c->t.root != YN_NONE)
-		parse_top(c, node(c, c->t.root));
-	rc = c->rc;
-	tree_free(&c->t);
+	if (ydoc_load(&c->d, buf, len) == 0 && ydoc_load_rest(&c->d) == 0 &&
+	    ydoc_root(&c->d) != NULL)
+		parse_top(c, ydoc_root(&c->d));
+	rc = c->d.rc;
+	ydoc_free(&c->d);
 	free(c);
 	return rc;
 }
@@ -2865,48 +2198,13 @@ model_yaml_emit(const struct model *m)
 int
 model_yaml_load_file(struct model *m, const char *path, struct cen_err *err)
 {
-	size_t len = 0, cap = 0, n;
-	char *buf = NULL, *p;
-	FILE *f;
+	size_t len;
+	char *buf;
 	int rc;
 
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		cen_err_add(err, -CEN_EIO, "%s: %s", path, strerror(errno));
-		return -CEN_EIO;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= YFILE_MAX) {
-				cen_err_add(err, -CEN_ETOOBIG,
-					    "%s: larger than %u bytes", path,
-					    YFILE_MAX);
-				rc = -CEN_ETOOBIG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 65536;
-			p = realloc(buf, cap);
-			if (p == NULL) {
-				cen_err_add(err, -CEN_ENOMEM,
-					    "%s: out of memory", path);
-				rc = -CEN_ENOMEM;
-				goto out;
-			}
-			buf = p;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		cen_err_add(err, -CEN_EIO, "%s: read error", path);
-		rc = -CEN_EIO;
-		goto out;
-	}
-	rc = model_yaml_parse(m, buf, len, err);
-out:
+	rc = ydoc_read_file(&conv, path, &buf, &len, err);
+	if (rc == 0)
+		rc = model_yaml_parse(m, buf, len, err);
 	free(buf);
-	fclose(f);
 	return rc;
 }

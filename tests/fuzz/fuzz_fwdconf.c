@@ -8,7 +8,7 @@
  * fwdconf_find_att on its own port), no VLAN twice on a port, one backbone
  * port at most, and 1..FWDCONF_CLUSTER_MAX endpoints.
  *
- *   clang -fsanitize=fuzzer,address,undefined -I. dataplane/fwdconf.c \
+ *   clang -fsanitize=fuzzer,address,undefined -I. dataplane/fwdconf.c core/ydoc.c \
  *     core/model.c core/prefix.c core/err.c core/hmap.c \
  *     tests/fuzz/fuzz_fwdconf.c -lyaml -lxxhash
  */

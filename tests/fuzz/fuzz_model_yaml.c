@@ -6,7 +6,7 @@
  * must also emit, and the emitted text must parse again and emit the same
  * text (the loader and the writer agree on the format).
  *
- *   clang -fsanitize=fuzzer,address,undefined -I. core/model_yaml.c \
+ *   clang -fsanitize=fuzzer,address,undefined -I. core/model_yaml.c core/ydoc.c \
  *     core/model.c core/prefix.c core/err.c \
  *     tests/fuzz/fuzz_model_yaml.c -lyaml -lxxhash
  */
