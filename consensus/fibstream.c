@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "consensus/fibstream.h"
+#include "consensus/util.h"
 #include "core/hmap.h"
 #include "core/model.h"
 #include "proto/admin.pb-c.h"
@@ -165,33 +166,21 @@ fs_log(struct fibstream *fs, const char *fmt, ...)
 
 	if (fs->node == NULL)
 		return; /* engine mode: tests and benchmarks */
-	fprintf(stderr, "cend: fib: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	util_vlog(0, "fib", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void *
 xalloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL) {
-		fprintf(stderr, "fibstream: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return p;
+	return util_alloc("fibstream", n);
 }
 
 static void *
 xrealloc(void *p, size_t n)
 {
-	if ((p = realloc(p, n ? n : 1)) == NULL) {
-		fprintf(stderr, "fibstream: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return p;
+	return util_realloc("fibstream", p, n);
 }
 
 /* ---- items --------------------------------------------------------- */
@@ -1195,18 +1184,6 @@ on_tick(uv_timer_t *t)
 
 /* ---- handlers ------------------------------------------------------ */
 
-/* Copies an ID from outside, keeping printable characters only. */
-static void
-copy_id(char *dst, size_t size, const char *src)
-{
-	size_t n = 0;
-
-	for (; src != NULL && *src != '\0' && n + 1 < size; src++)
-		if (*src > ' ' && *src < 0x7f)
-			dst[n++] = *src;
-	dst[n] = '\0';
-}
-
 static void
 h_subscribe(struct rpc_call *call, const uint8_t *payload, size_t len,
 	    void *arg)
@@ -1237,7 +1214,7 @@ h_subscribe(struct rpc_call *call, const uint8_t *payload, size_t len,
 	memset(s, 0, sizeof(*s));
 	s->fs = fs;
 	s->call = call;
-	copy_id(s->id, sizeof(s->id), req->subscriber_id);
+	util_copy_id(s->id, sizeof(s->id), req->subscriber_id);
 	snprintf(s->region, sizeof(s->region), "%s", req->region);
 	s->rlen = (uint32_t)strlen(s->region);
 	set_init(&s->pending);

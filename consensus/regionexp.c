@@ -29,6 +29,7 @@
 
 #include "consensus/regionx.h"
 #include "consensus/store.h"
+#include "consensus/util.h"
 #include "proto/region.pb-c.h"
 
 #define XP_POLL_MS	 2    /* polling a connection with too much queued */
@@ -161,24 +162,15 @@ xp_log(struct regionexp *x, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "cend[%llu]: region export: ",
-		(unsigned long long)node_config(x->node)->id);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	util_vlog(node_config(x->node)->id, "region export", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void *
 xalloc(size_t n)
 {
-	void *p = calloc(1, n ? n : 1);
-
-	if (p == NULL) {
-		fprintf(stderr, "regionexp: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return p;
+	return util_zalloc("regionexp", n);
 }
 
 /* ---- wire bytes ------------------------------------------------------ */
@@ -191,12 +183,7 @@ wb_reserve(struct wbuf *b, size_t more)
 	if (need <= b->cap)
 		return;
 	b->cap = b->cap * 2 > need ? b->cap * 2 : need + 256;
-	b->p = realloc(b->p, b->cap);
-	if (b->p == NULL) {
-		fprintf(stderr, "regionexp: out of memory (%zu bytes)\n",
-			b->cap);
-		abort();
-	}
+	b->p = util_realloc("regionexp", b->p, b->cap);
 }
 
 static void
@@ -1140,18 +1127,6 @@ on_tick(uv_timer_t *t)
 
 /* ---- the handler ------------------------------------------------------ */
 
-/* Copies a name from outside, keeping printable characters only. */
-static void
-copy_name(char *dst, size_t size, const char *src)
-{
-	size_t n = 0;
-
-	for (; src != NULL && *src != '\0' && n + 1 < size; src++)
-		if (*src > ' ' && *src < 0x7f)
-			dst[n++] = *src;
-	dst[n] = '\0';
-}
-
 static void
 h_subscribe(struct rpc_call *call, const uint8_t *payload, size_t len,
 	    void *arg)
@@ -1184,7 +1159,7 @@ h_subscribe(struct rpc_call *call, const uint8_t *payload, size_t len,
 	s = xalloc(sizeof(*s));
 	s->x = x;
 	s->call = call;
-	copy_name(s->subscriber, sizeof(s->subscriber), req->subscriber);
+	util_copy_id(s->subscriber, sizeof(s->subscriber), req->subscriber);
 	if (s->subscriber[0] == '\0')
 		snprintf(s->subscriber, sizeof(s->subscriber), "-");
 	s->last_send = uv_now(x->loop);

@@ -28,6 +28,7 @@
 
 #include "consensus/regionx.h"
 #include "consensus/store.h"
+#include "consensus/util.h"
 #include "proto/admin.pb-c.h"
 #include "proto/region.pb-c.h"
 
@@ -139,34 +140,21 @@ rx_log(struct regionx *rx, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "cend[%llu]: region: ",
-		(unsigned long long)node_config(rx->node)->id);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	util_vlog(node_config(rx->node)->id, "region", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void *
 xalloc(size_t n)
 {
-	void *p = calloc(1, n ? n : 1);
-
-	if (p == NULL) {
-		fprintf(stderr, "regionx: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return p;
+	return util_zalloc("regionx", n);
 }
 
 static void *
 xrealloc(void *p, size_t n)
 {
-	if ((p = realloc(p, n ? n : 1)) == NULL) {
-		fprintf(stderr, "regionx: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return p;
+	return util_realloc("regionx", p, n);
 }
 
 static struct engine *
