@@ -158,6 +158,9 @@ unset 'T_PID[fwd]'
 mark=$(wc -l <"$T_WORK/fwd.jsonl")
 t_ctl "$leader" route add "198.19.31.0/24" --attachment vbr-dc-1 \
 	--peer 127.0.0.11 >/dev/null || t_fail "route add 31"
+# node $f2 applies it before the watcher comes back, so that the watcher's
+# saved FIB is behind and equal to node $f2's only after the resumed delta
+t_wait 10 "node $f2 to apply route 31" t_converged "$leader" "$f2"
 watch_start fwd "${T_API[$f2]},${T_API[$leader]}" --id fwd-test \
 	--data-dir "$T_WORK/fwd"
 t_wait 10 "the restarted watcher to resume" same_fib fwd "$f2"
