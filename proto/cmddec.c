@@ -274,68 +274,61 @@ attrs_of(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
 	return m;
 }
 
-static Cend__V1__PathAdd *
-dec_add(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
-	size_t len)
+/* A PathAdd or a PathGroup: fields 1 and 2, both length-delimited, in
+ * order; one a PathAttrs (field attrs_field), the other bytes. */
+static bool
+dec_attrs_bytes(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
+		size_t len, uint32_t attrs_field, Cend__V1__PathAttrs **attrs,
+		ProtobufCBinaryData *bytes)
 {
 	struct rd r = { buf, buf + len };
-	Cend__V1__PathAdd *m = pbarena_alloc(a, sizeof(*m));
 	uint32_t field, last = 0;
 	const uint8_t *d;
 	size_t dlen;
 	unsigned wt;
 
+	while (r.p < r.end) {
+		if (!rd_tag(&r, &field, &wt) || field <= last || wt != WT_LEN ||
+		    field > 2)
+			return false;
+		last = field;
+		if (field == attrs_field) {
+			if (!rd_len(&r, &d, &dlen) ||
+			    (*attrs = attrs_of(a, sh, d, dlen)) == NULL)
+				return false;
+		} else if (!rd_bytes(&r, bytes)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static Cend__V1__PathAdd *
+dec_add(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
+	size_t len)
+{
+	Cend__V1__PathAdd *m = pbarena_alloc(a, sizeof(*m));
+
 	if (m == NULL)
 		return NULL;
 	cend__v1__path_add__init(m);
-	while (r.p < r.end) {
-		if (!rd_tag(&r, &field, &wt) || field <= last || wt != WT_LEN)
-			return NULL;
-		last = field;
-		if (field == 1) {
-			if (!rd_bytes(&r, &m->prefix))
-				return NULL;
-		} else if (field == 2) {
-			if (!rd_len(&r, &d, &dlen) ||
-			    (m->attrs = attrs_of(a, sh, d, dlen)) == NULL)
-				return NULL;
-		} else {
-			return NULL;
-		}
-	}
-	return m;
+	return dec_attrs_bytes(a, sh, buf, len, 2, &m->attrs, &m->prefix)
+		       ? m
+		       : NULL;
 }
 
 static Cend__V1__PathGroup *
 dec_group(struct pbarena *a, struct shared_attrs *sh, const uint8_t *buf,
 	  size_t len)
 {
-	struct rd r = { buf, buf + len };
 	Cend__V1__PathGroup *m = pbarena_alloc(a, sizeof(*m));
-	uint32_t field, last = 0;
-	const uint8_t *d;
-	size_t dlen;
-	unsigned wt;
 
 	if (m == NULL)
 		return NULL;
 	cend__v1__path_group__init(m);
-	while (r.p < r.end) {
-		if (!rd_tag(&r, &field, &wt) || field <= last || wt != WT_LEN)
-			return NULL;
-		last = field;
-		if (field == 1) {
-			if (!rd_len(&r, &d, &dlen) ||
-			    (m->attrs = attrs_of(a, sh, d, dlen)) == NULL)
-				return NULL;
-		} else if (field == 2) {
-			if (!rd_bytes(&r, &m->prefixes))
-				return NULL;
-		} else {
-			return NULL;
-		}
-	}
-	return m;
+	return dec_attrs_bytes(a, sh, buf, len, 1, &m->attrs, &m->prefixes)
+		       ? m
+		       : NULL;
 }
 
 /* Fields of a PathUpdate in order; adds (4), withdraws (5) and groups (6)
