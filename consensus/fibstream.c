@@ -38,13 +38,13 @@
 #define FS_TAIL	   2  /* room after it for `more` */
 #define FS_POLL_MS 2  /* polling a connection that has too much queued */
 
-/* Freed items are kept for reuse, by size in 16-byte steps up to 256
- * bytes, up to FS_SPARE_MAX bytes: a full table's changes go through the
- * history, each one allocated as an older one is freed, and reusing a
- * block of the same size is much cheaper than malloc's free lists with
- * that churn. */
+/* Items up to 256 bytes come from one slab per 16-byte size class: a full
+ * table's changes go through the history, each one allocated as an older
+ * one is freed (often of another size: an announcement's change evicted
+ * for a withdrawal's), and a slab's free list is much cheaper than
+ * malloc's with that churn.  A slab keeps its memory: at most what the
+ * history and the subscribers held of that class at once. */
 #define FS_SPARE_CLASSES 16
-#define FS_SPARE_MAX	 (4u << 20)
 
 /* A FIB change, packed; shared by the history and the subscribers. */
 struct fs_item {
@@ -152,8 +152,7 @@ struct fibstream {
 	bool fast; /* the timer polls blocked connections every FS_POLL_MS */
 	bool stopping;
 	/* freed items by size class, linked through their first bytes */
-	struct fs_item *spare[FS_SPARE_CLASSES];
-	size_t spare_bytes;
+	struct slab items[FS_SPARE_CLASSES]; /* see FS_SPARE_CLASSES */
 };
 
 static void fs_log(struct fibstream *fs, const char *fmt, ...)
@@ -206,11 +205,10 @@ item_alloc(struct fibstream *fs, size_t size)
 
 	if (c >= FS_SPARE_CLASSES)
 		return xalloc(size);
-	it = fs->spare[c];
-	if (it == NULL)
-		return xalloc((c + 1) * 16);
-	memcpy(&fs->spare[c], it, sizeof(it));
-	fs->spare_bytes -= (c + 1) * 16;
+	if (fs->items[c].size == 0)
+		slab_init(&fs->items[c], (c + 1) * 16);
+	if ((it = slab_alloc(&fs->items[c])) == NULL)
+		abort(); /* as xalloc */
 	return it;
 }
 
@@ -235,28 +233,18 @@ item_unref(struct fibstream *fs, struct fs_item *it)
 	if (--it->refs > 0)
 		return;
 	c = item_class(item_size(it));
-	if (c >= FS_SPARE_CLASSES ||
-	    fs->spare_bytes + (c + 1) * 16 > FS_SPARE_MAX) {
+	if (c >= FS_SPARE_CLASSES)
 		free(it);
-		return;
-	}
-	memcpy(it, &fs->spare[c], sizeof(it));
-	fs->spare[c] = it;
-	fs->spare_bytes += (c + 1) * 16;
+	else
+		slab_free(&fs->items[c], it);
 }
 
 static void
-spare_free(struct fibstream *fs)
+items_fini(struct fibstream *fs)
 {
-	for (size_t c = 0; c < FS_SPARE_CLASSES; c++) {
-		while (fs->spare[c] != NULL) {
-			struct fs_item *it = fs->spare[c];
-
-			memcpy(&fs->spare[c], it, sizeof(it));
-			free(it);
-		}
-	}
-	fs->spare_bytes = 0;
+	for (size_t c = 0; c < FS_SPARE_CLASSES; c++)
+		if (fs->items[c].size != 0)
+			slab_fini(&fs->items[c]);
 }
 
 static bool
@@ -1404,7 +1392,7 @@ fibstream_stop(struct fibstream *fs)
 	while (fs->ring_n > 0)
 		ring_pop(fs);
 	free(fs->ring);
-	spare_free(fs);
+	items_fini(fs);
 	uv_timer_stop(&fs->timer);
 	uv_close((uv_handle_t *)&fs->timer, timer_closed);
 }
