@@ -22,6 +22,7 @@
 #include "proto/cmddec.h"
 #include "proto/fibmsg.h"
 #include "proto/pbarena.h"
+#include "proto/pbwire.h"
 
 #define API_CHUNK	    (1u << 20)
 #define API_BUILTIN_METHODS 24 /* the table below, terminator included */
@@ -147,7 +148,6 @@ propose_field(struct api *a, struct rpc_call *call, uint8_t tag,
 	      const uint8_t *field, size_t len, node_propose_cb done)
 {
 	uint8_t *buf = malloc(1 + 10 + len), *w = buf;
-	uint64_t v = len;
 	int rc;
 
 	if (buf == NULL) {
@@ -155,11 +155,7 @@ propose_field(struct api *a, struct rpc_call *call, uint8_t tag,
 		return;
 	}
 	*w++ = tag;
-	while (v >= 0x80) {
-		*w++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*w++ = (uint8_t)v;
+	w = pbwire_vput(w, len);
 	memcpy(w, field, len);
 	/* the caller decoded the field: so does the command */
 	rc = node_propose_decoded(a->node, buf, (size_t)(w - buf) + len, false,

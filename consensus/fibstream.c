@@ -33,6 +33,7 @@
 #include "core/model.h"
 #include "proto/admin.pb-c.h"
 #include "proto/fibmsg.h"
+#include "proto/pbwire.h"
 
 #define FS_HEAD	   16 /* room before a message body for its outer header */
 #define FS_TAIL	   2  /* room after it for `more` */
@@ -434,31 +435,6 @@ set_clear(struct fibstream *fs, struct fs_set *s)
 
 /* ---- messages ------------------------------------------------------ */
 
-static size_t
-varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static size_t
-varint_put(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 static uint8_t *
 msg_body(struct fs_msg *m)
 {
@@ -483,7 +459,8 @@ msg_begin(struct fs_msg *m, uint64_t version, size_t hint)
 	memset(m, 0, sizeof(*m));
 	msg_reserve(m, hint + 11);
 	msg_body(m)[m->len++] = 0x08;
-	m->len += varint_put(msg_body(m) + m->len, version);
+	m->len = (size_t)(pbwire_vput(msg_body(m) + m->len, version) -
+			  msg_body(m));
 }
 
 /* Appends one packed FibEntry (field 2). */
@@ -492,7 +469,7 @@ msg_add(struct fs_msg *m, const uint8_t *entry, size_t len)
 {
 	msg_reserve(m, 1 + 10 + len);
 	msg_body(m)[m->len++] = 0x12;
-	m->len += varint_put(msg_body(m) + m->len, len);
+	m->len = (size_t)(pbwire_vput(msg_body(m) + m->len, len) - msg_body(m));
 	memcpy(msg_body(m) + m->len, entry, len);
 	m->len += len;
 	m->n++;
@@ -503,7 +480,7 @@ msg_add(struct fs_msg *m, const uint8_t *entry, size_t len)
 static void
 msg_end(struct fs_msg *m, bool snapshot, bool more)
 {
-	size_t hl = 1 + varint_len(m->len + (more ? 2 : 0));
+	size_t hl = 1 + pbwire_vsize(m->len + (more ? 2 : 0));
 	uint8_t *h;
 
 	if (more) {
@@ -512,7 +489,7 @@ msg_end(struct fs_msg *m, bool snapshot, bool more)
 	}
 	h = m->buf + FS_HEAD - hl;
 	h[0] = snapshot ? 0x0a : 0x12;
-	varint_put(h + 1, m->len);
+	pbwire_vput(h + 1, m->len);
 	m->out = h;
 	m->outlen = hl + m->len;
 }
@@ -558,7 +535,7 @@ snap_walk_cb(const struct engine_delta *d, void *arg)
 	len = cend__v1__fib_entry__get_packed_size(&fe);
 	msg_reserve(m, 1 + 10 + len);
 	msg_body(m)[m->len++] = 0x12;
-	m->len += varint_put(msg_body(m) + m->len, len);
+	m->len = (size_t)(pbwire_vput(msg_body(m) + m->len, len) - msg_body(m));
 	cend__v1__fib_entry__pack(&fe, msg_body(m) + m->len);
 	m->len += len;
 	m->n++;

@@ -22,6 +22,7 @@
 #include "proto/cmddec.h"
 #include "proto/command.pb-c.h"
 #include "proto/pbarena.h"
+#include "proto/pbwire.h"
 #include "proto/rpc.h"
 
 #define NODE_FORWARD_TIMEOUT_MS 10000
@@ -265,29 +266,11 @@ entry_batch(const struct raft_buffer *buf, struct pbarena *arena)
 #define BATCH_COMMANDS_TAG  0x0a /* Batch.commands: field 1, bytes */
 #define PROPOSE_COMMAND_TAG 0x0a /* ProposeRequest.command: field 1 */
 
-static size_t
-varint_size(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 static uint8_t *
 put_field(uint8_t *w, uint8_t tag, const uint8_t *data, size_t len)
 {
-	uint64_t v = len;
-
 	*w++ = tag;
-	while (v >= 0x80) {
-		*w++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*w++ = (uint8_t)v;
+	w = pbwire_vput(w, len);
 	memcpy(w, data, len);
 	return w + len;
 }
@@ -955,7 +938,7 @@ flush_queue(struct node *n)
 			if (n_cmds > 0 && bytes + p->len > NODE_BATCH_MAX)
 				break;
 			bytes += p->len;
-			plen += 1 + varint_size(p->len) + p->len;
+			plen += 1 + pbwire_vsize(p->len) + p->len;
 			n_cmds++;
 			last = p;
 		}
@@ -1159,7 +1142,7 @@ node_propose_decoded(struct node *n, const uint8_t *cmd, size_t len,
 	if (leader == NULL)
 		return -CEN_ENOTLEADER;
 	/* a ProposeRequest is the packed command as its field 1 */
-	blen = 1 + varint_size(len) + len;
+	blen = 1 + pbwire_vsize(len) + len;
 	buf = malloc(blen);
 	f = calloc(1, sizeof(*f));
 	if (buf == NULL || f == NULL) {

@@ -30,6 +30,7 @@
 #include "consensus/regionx.h"
 #include "consensus/store.h"
 #include "consensus/util.h"
+#include "proto/pbwire.h"
 #include "proto/region.pb-c.h"
 
 #define XP_POLL_MS	 2    /* polling a connection with too much queued */
@@ -190,11 +191,7 @@ static void
 wb_varint(struct wbuf *b, uint64_t v)
 {
 	wb_reserve(b, 10);
-	while (v >= 0x80) {
-		b->p[b->len++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->p[b->len++] = (uint8_t)v;
+	b->len = (size_t)(pbwire_vput(b->p + b->len, v) - b->p);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "proto/cmdenc.h"
+#include "proto/pbwire.h"
 
 #define CMDENC_HEAD 16 /* a tag and a varint length fit */
 
@@ -28,29 +29,6 @@
 #define K_ADD_ATTRS	0x12 /* PathAdd.attrs: 2 */
 #define K_GROUP_ATTRS	0x0a /* PathGroup.attrs: 1 */
 #define K_GROUP_PFXS	0x12 /* PathGroup.prefixes: 2 */
-
-static size_t
-vsize(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static uint8_t *
-vput(uint8_t *w, uint64_t v)
-{
-	while (v >= 0x80) {
-		*w++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*w++ = (uint8_t)v;
-	return w;
-}
 
 /* Room for n more bytes; false (and the encoder failed) without it. */
 static bool
@@ -106,19 +84,19 @@ group_close(struct cmdenc *e)
 	if (!e->grouping)
 		return;
 	e->grouping = false;
-	inner = 1 + vsize(alen) + alen + 1 + vsize(plen) + plen;
+	inner = 1 + pbwire_vsize(alen) + alen + 1 + pbwire_vsize(plen) + plen;
 	if (!buf_room(e, &e->groups, 1 + 10 + inner))
 		return;
 	w = e->groups.p + e->groups.len;
 	*w++ = K_PU_GROUPS;
-	w = vput(w, inner);
+	w = pbwire_vput(w, inner);
 	*w++ = K_GROUP_ATTRS;
-	w = vput(w, alen);
+	w = pbwire_vput(w, alen);
 	if (alen > 0)
 		memcpy(w, e->open.p, alen);
 	w += alen;
 	*w++ = K_GROUP_PFXS;
-	w = vput(w, plen);
+	w = pbwire_vput(w, plen);
 	memcpy(w, e->open.p + alen, plen);
 	e->groups.len = (size_t)(w - e->groups.p) + plen;
 }
@@ -182,7 +160,7 @@ put_field(struct cmdenc *e, uint8_t key, const void *data, size_t len)
 		return;
 	w = e->buf + e->len;
 	*w++ = key;
-	w = vput(w, len);
+	w = pbwire_vput(w, len);
 	if (len > 0)
 		memcpy(w, data, len);
 	e->len = (size_t)(w - e->buf) + len;
@@ -204,7 +182,7 @@ cmdenc_paths_begin(struct cmdenc *e, const char *attachment,
 		put_field(e, K_PU_PEER, peer, peer_len);
 	if (node != 0 && room(e, 1 + 5)) {
 		e->buf[e->len++] = K_PU_NODE;
-		e->len = (size_t)(vput(e->buf + e->len, node) - e->buf);
+		e->len = (size_t)(pbwire_vput(e->buf + e->len, node) - e->buf);
 	}
 }
 
@@ -212,8 +190,8 @@ void
 cmdenc_paths_add(struct cmdenc *e, const uint8_t *prefix, size_t plen,
 		 const uint8_t *attrs, size_t alen)
 {
-	size_t inner = (plen > 0 ? 1 + vsize(plen) + plen : 0) +
-		       (attrs != NULL ? 1 + vsize(alen) + alen : 0);
+	size_t inner = (plen > 0 ? 1 + pbwire_vsize(plen) + plen : 0) +
+		       (attrs != NULL ? 1 + pbwire_vsize(alen) + alen : 0);
 	uint8_t *w;
 	int n;
 
@@ -227,16 +205,16 @@ cmdenc_paths_add(struct cmdenc *e, const uint8_t *prefix, size_t plen,
 		return;
 	w = e->buf + e->len;
 	*w++ = K_PU_ADDS;
-	w = vput(w, inner);
+	w = pbwire_vput(w, inner);
 	if (plen > 0) {
 		*w++ = K_ADD_PREFIX;
-		w = vput(w, plen);
+		w = pbwire_vput(w, plen);
 		memcpy(w, prefix, plen);
 		w += plen;
 	}
 	if (attrs != NULL) {
 		*w++ = K_ADD_ATTRS;
-		w = vput(w, alen);
+		w = pbwire_vput(w, alen);
 		if (alen > 0)
 			memcpy(w, attrs, alen);
 		w += alen;
@@ -268,7 +246,7 @@ cmdenc_paths_end(struct cmdenc *e, size_t *len)
 		return NULL;
 	body = e->len - CMDENC_HEAD;
 	head[0] = K_COMMAND_PATHS;
-	hlen = (size_t)(vput(head + 1, body) - head);
+	hlen = (size_t)(pbwire_vput(head + 1, body) - head);
 	start = e->buf + CMDENC_HEAD - hlen;
 	memcpy(start, head, hlen);
 	*len = hlen + body;

@@ -14,6 +14,7 @@
 
 #include "core/model.h"
 #include "proto/fibmsg.h"
+#include "proto/pbwire.h"
 
 #define VARINT_MAX 10 /* bytes of a 64-bit varint */
 
@@ -193,34 +194,11 @@ fibmsg_entry_from_delta(const struct engine_delta *d, Cend__V1__FibEntry *out,
 #define K_NH_ID		  0x12
 #define K_NH_WEIGHT	  0x18
 
-static size_t
-vsize(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static uint8_t *
-vput(uint8_t *w, uint64_t v)
-{
-	while (v >= 0x80) {
-		*w++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*w++ = (uint8_t)v;
-	return w;
-}
-
 /* A string or bytes field; proto3 leaves an empty one out. */
 static size_t
 lsize(size_t len)
 {
-	return len > 0 ? 1 + vsize(len) + len : 0;
+	return len > 0 ? 1 + pbwire_vsize(len) + len : 0;
 }
 
 static uint8_t *
@@ -229,7 +207,7 @@ lput(uint8_t *w, uint8_t key, const void *data, size_t len)
 	if (len == 0)
 		return w;
 	*w++ = key;
-	w = vput(w, len);
+	w = pbwire_vput(w, len);
 	memcpy(w, data, len);
 	return w + len;
 }
@@ -238,7 +216,7 @@ lput(uint8_t *w, uint8_t key, const void *data, size_t len)
 static size_t
 isize(uint64_t v)
 {
-	return v != 0 ? 1 + vsize(v) : 0;
+	return v != 0 ? 1 + pbwire_vsize(v) : 0;
 }
 
 static uint8_t *
@@ -247,7 +225,7 @@ iput(uint8_t *w, uint8_t key, uint64_t v)
 	if (v == 0)
 		return w;
 	*w++ = key;
-	return vput(w, v);
+	return pbwire_vput(w, v);
 }
 
 static size_t
@@ -287,11 +265,11 @@ fibmsg_entry_encode(const struct engine_delta *d, uint8_t *buf, size_t size,
 		for (uint32_t i = 0; i < g->n; i++) {
 			size_t k = nh_size(&g->nh[i]);
 
-			glen += 1 + vsize(k) + k;
+			glen += 1 + pbwire_vsize(k) + k;
 		}
 	/* a submessage is written even when empty */
-	n = lsize(rl) + lsize(tl) + lsize(vl) + 1 + vsize(plen) + plen +
-	    (group ? 1 + vsize(glen) + glen : 0) + (withdrawn ? 2 : 0) +
+	n = lsize(rl) + lsize(tl) + lsize(vl) + 1 + pbwire_vsize(plen) + plen +
+	    (group ? 1 + pbwire_vsize(glen) + glen : 0) + (withdrawn ? 2 : 0) +
 	    (no_route ? 2 : 0);
 	*len = n;
 	if (n > size)
@@ -302,18 +280,18 @@ fibmsg_entry_encode(const struct engine_delta *d, uint8_t *buf, size_t size,
 	w = lput(w, K_ENTRY_TABLE, d->table, tl);
 	w = lput(w, K_ENTRY_VIEW, d->view, vl);
 	*w++ = K_ENTRY_PREFIX;
-	w = vput(w, plen);
+	w = pbwire_vput(w, plen);
 	w = iput(w, K_PREFIX_FAMILY, d->prefix.family);
 	w = iput(w, K_PREFIX_LEN, d->prefix.len);
 	w = lput(w, K_PREFIX_ADDR, d->prefix.addr.bytes, al);
 	if (group) {
 		*w++ = K_ENTRY_GROUP;
-		w = vput(w, glen);
+		w = pbwire_vput(w, glen);
 		for (uint32_t i = 0; i < g->n; i++) {
 			const struct engine_nh *nh = &g->nh[i];
 
 			*w++ = K_GROUP_NH;
-			w = vput(w, nh_size(nh));
+			w = pbwire_vput(w, nh_size(nh));
 			w = iput(w, K_NH_KIND, nh->kind);
 			w = lput(w, K_NH_ID, nh->id,
 				 nh->id != NULL ? strlen(nh->id) : 0);
