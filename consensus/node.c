@@ -311,6 +311,18 @@ emit_event(struct node *n, uint64_t index, const char *kind, const char *text)
 			l->event(index, kind, text, l->arg);
 }
 
+/* Whether a listener takes events (`watch events`): the FIB stream and
+ * the speaker listen to every entry, but only a watcher reads the text. */
+static bool
+wants_events(const struct node *n)
+{
+	for (const struct node_listener *l = n->listeners; l != NULL;
+	     l = l->next)
+		if (l->event != NULL)
+			return true;
+	return false;
+}
+
 /* The paths a PathUpdate adds: its adds and its groups' prefixes (up to
  * the first malformed one). */
 static size_t
@@ -508,7 +520,7 @@ apply_entry(struct node *n, uint64_t index, const struct raft_buffer *buf)
 		 * state after an entry is the same */
 		engine_drain(n->engine);
 		res->r[i].rc = rc;
-		if (n->listeners != NULL) {
+		if (wants_events(n)) {
 			char text[256];
 
 			describe(b->commands[i], rc, text, sizeof(text));
