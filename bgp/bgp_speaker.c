@@ -74,7 +74,7 @@ struct bgp_speaker {
 	uv_tcp_t listener;
 	struct prefix bind;
 	uint16_t port;
-	struct attr_store st;
+	struct attr_store *st; /* the node's: shared with its engine */
 	struct peer **peers;
 	size_t npeers;
 	struct node_listener listener_node;
@@ -154,11 +154,11 @@ attrs_pack_of(struct bgp_speaker *sp, struct peer *p, const struct attrs *a,
 
 	if (!p->ibgp)
 		return store_attrs_pack(a, buf, len);
-	x = bgp_rr_import(&sp->st, a, bgp_session_peer_id(p->s));
+	x = bgp_rr_import(sp->st, a, bgp_session_peer_id(p->s));
 	if (x == NULL)
 		return -CEN_ENOMEM;
 	rc = store_attrs_pack(x, buf, len);
-	attr_unref(&sp->st, x);
+	attr_unref(sp->st, x);
 	return rc;
 }
 
@@ -305,7 +305,7 @@ export_attrs(struct bgp_speaker *sp, struct peer *p, const struct attrs *in,
 	if (!self_nexthop(p, pfx, &self))
 		return NULL;
 	if (p->ibgp) {
-		if (bgp_rr_export(&sp->st, in, p->cluster_id,
+		if (bgp_rr_export(sp->st, in, p->cluster_id,
 				  bgp_session_peer_id(p->s), &self, &out) != 0)
 			return NULL;
 		return out;
@@ -319,7 +319,7 @@ export_attrs(struct bgp_speaker *sp, struct peer *p, const struct attrs *in,
 			if (flat[i] == p->cfg.asn)
 				return NULL;
 	}
-	ap = attr_aspath_prepend(&sp->st, in->aspath, &as, 1);
+	ap = attr_aspath_prepend(sp->st, in->aspath, &as, 1);
 	a.aspath = ap;
 	a.flags &= ~(ATTR_F_MED | ATTR_F_LOCALPREF | ATTR_F_ORIGINATOR);
 	a.med = a.localpref = a.originator_id = 0;
@@ -330,28 +330,28 @@ export_attrs(struct bgp_speaker *sp, struct peer *p, const struct attrs *in,
 	/* parts of `in` belong to the engine's store: intern them here */
 	const struct attr_comms *c =
 		in->comms
-			? attr_comms_intern(&sp->st, in->comms->v, in->comms->n)
+			? attr_comms_intern(sp->st, in->comms->v, in->comms->n)
 			: NULL;
 	const struct attr_lcomms *lc =
-		in->lcomms ? attr_lcomms_intern(&sp->st, in->lcomms->v,
+		in->lcomms ? attr_lcomms_intern(sp->st, in->lcomms->v,
 						in->lcomms->n)
 			   : NULL;
 	const struct attr_opaque *op =
-		in->opaque ? attr_opaque_intern(&sp->st, in->opaque->bytes,
+		in->opaque ? attr_opaque_intern(sp->st, in->opaque->bytes,
 						in->opaque->len)
 			   : NULL;
 
 	a.comms = c;
 	a.lcomms = lc;
 	a.opaque = op;
-	out = attr_intern(&sp->st, &a);
-	attr_aspath_unref(&sp->st, ap);
+	out = attr_intern(sp->st, &a);
+	attr_aspath_unref(sp->st, ap);
 	if (c != NULL)
-		attr_comms_unref(&sp->st, c);
+		attr_comms_unref(sp->st, c);
 	if (lc != NULL)
-		attr_lcomms_unref(&sp->st, lc);
+		attr_lcomms_unref(sp->st, lc);
 	if (op != NULL)
-		attr_opaque_unref(&sp->st, op);
+		attr_opaque_unref(sp->st, op);
 	return out;
 }
 
@@ -468,9 +468,9 @@ send_run(struct peer *p, struct wbuf *w, const struct adv *v, size_t n)
  * What a peer is sent for the paths its attachment learns, by learned
  * attribute set: the prefixes of one set (a few per UPDATE in a full
  * table, thousands for a VPC's routes) are exported once.  Direct-mapped
- * on the set's content hash; an entry holds its learned set (in the
- * engine's store) so that its address cannot be reused while cached, and
- * the exported set (in ours).  Lives for one advertise_dirty.
+ * on the set's content hash; an entry holds its learned set so that its
+ * address cannot be reused while cached, and the exported set.  Lives for
+ * one advertise_dirty.
  */
 #define EXPORT_CACHE 64
 
@@ -483,19 +483,18 @@ struct export_cache {
 };
 
 /* export_attrs through the cache; takes over the caller's reference to
- * learned, returns one to the result. */
+ * learned (which stays valid while cached), returns one to the result. */
 static const struct attrs *
 export_cached(struct bgp_speaker *sp, struct peer *p, struct export_cache *c,
 	      const struct attrs *learned, const struct prefix *pfx)
 {
-	struct attr_store *es = engine_attrs(node_engine(sp->node));
 	size_t k = (size_t)(learned->hash ^ pfx->family) & (EXPORT_CACHE - 1);
 
 	if (c->e[k].learned == learned && c->e[k].family == pfx->family) {
-		attr_unref(es, learned);
+		attr_unref(sp->st, learned);
 	} else {
-		attr_unref(es, c->e[k].learned);
-		attr_unref(&sp->st, c->e[k].out);
+		attr_unref(sp->st, c->e[k].learned);
+		attr_unref(sp->st, c->e[k].out);
 		c->e[k].learned = learned;
 		c->e[k].family = pfx->family;
 		c->e[k].out = export_attrs(sp, p, learned, pfx);
@@ -508,63 +507,18 @@ export_cached(struct bgp_speaker *sp, struct peer *p, struct export_cache *c,
 static void
 export_cache_fini(struct bgp_speaker *sp, struct export_cache *c)
 {
-	struct attr_store *es = engine_attrs(node_engine(sp->node));
-
 	for (size_t k = 0; k < EXPORT_CACHE; k++) {
-		attr_unref(es, c->e[k].learned);
-		attr_unref(&sp->st, c->e[k].out);
+		attr_unref(sp->st, c->e[k].learned);
+		attr_unref(sp->st, c->e[k].out);
 	}
 }
 
+/* Sends the n advertisements of v, grouped, and drops their references. */
 static void
-advertise_dirty(struct bgp_speaker *sp, struct peer *p)
+advertise(struct peer *p, struct adv *v, size_t n)
 {
-	struct engine *e = node_engine(sp->node);
-	struct export_cache *cache;
-	struct adv *v;
 	struct wbuf w;
-	size_t n = 0, cap = p->ndirty;
 
-	if (cap == 0 || p->s == NULL ||
-	    bgp_session_state(p->s) != BGP_ST_ESTABLISHED)
-		return;
-	v = calloc(cap, sizeof(*v));
-	cache = calloc(1, sizeof(*cache));
-	if (v == NULL || cache == NULL)
-		abort();
-	for (size_t d = 0; d < p->ndirty; d++) {
-		const struct prefix pfx = p->dirty[d];
-		const char *src = NULL;
-		const struct attrs *learned =
-			engine_view_route(e, p->att, &pfx, &src);
-		const struct attrs *out =
-			learned != NULL
-				? export_cached(sp, p, cache, learned, &pfx)
-				: NULL;
-		/* one probe: an entry is needed when there is something to
-		 * send; none when the peer holds nothing of ours (as the
-		 * peer the prefixes come from: they are not sent back) */
-		uint32_t i = out != NULL       ? adj_get(&p->rib, &pfx)
-			     : p->rib.nout > 0 ? adj_find(&p->rib, &pfx)
-					       : ADJ_NONE;
-
-		/* unchanged (or touched twice: the first one sent it) */
-		if ((i != ADJ_NONE ? adj_ent(&p->rib, i)->out : NULL) == out) {
-			attr_unref(&sp->st, out);
-			if (i != ADJ_NONE)
-				adj_release(&p->rib, i);
-			continue;
-		}
-		adj_set_out(&p->rib, &sp->st, i, out);
-		v[n].prefix = pfx;
-		v[n].attrs = out; /* the Adj-RIB-Out holds a reference */
-		attr_unref(&sp->st, out);
-		adj_release(&p->rib, i);
-		n++;
-	}
-	dirty_clear(p);
-	export_cache_fini(sp, cache);
-	free(cache);
 	adv_group(v, n);
 	wbuf_init(&w);
 	for (size_t k = 0; k < n;) {
@@ -578,6 +532,77 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 	}
 	send_wbuf(p, &w);
 	wbuf_free(&w);
+	for (size_t k = 0; k < n; k++)
+		attr_unref(p->sp->st, v[k].attrs);
+}
+
+/* Prefixes exported and sent at a time: the exported sets live until
+ * their UPDATEs are built, so a whole table goes out in slices. */
+#define ADVERTISE_SLICE 16384
+
+/*
+ * Sends the peer what changed for its dirty prefixes.  The Adj-RIB-Out
+ * holds the learned set a prefix was last advertised with (a set of the
+ * node's store, shared with the engine: it costs nothing of its own); the
+ * exported set is a function of it, the peer and the family, built for
+ * the UPDATE and not kept.
+ */
+static void
+advertise_dirty(struct bgp_speaker *sp, struct peer *p)
+{
+	struct engine *e = node_engine(sp->node);
+	struct export_cache *cache;
+	struct adv *v;
+	size_t n = 0, cap = p->ndirty;
+
+	if (cap == 0 || p->s == NULL ||
+	    bgp_session_state(p->s) != BGP_ST_ESTABLISHED)
+		return;
+	if (cap > ADVERTISE_SLICE)
+		cap = ADVERTISE_SLICE;
+	v = calloc(cap, sizeof(*v));
+	cache = calloc(1, sizeof(*cache));
+	if (v == NULL || cache == NULL)
+		abort();
+	for (size_t d = 0; d < p->ndirty; d++) {
+		const struct prefix pfx = p->dirty[d];
+		const char *src = NULL;
+		const struct attrs *learned =
+			engine_view_route(e, p->att, &pfx, &src);
+		const struct attrs *out =
+			learned != NULL
+				? export_cached(sp, p, cache, learned, &pfx)
+				: NULL;
+		/* what the Adj-RIB-Out is to hold; learned stays valid
+		 * while the cache holds it */
+		const struct attrs *keep = out != NULL ? learned : NULL;
+		/* one probe: an entry is needed when there is something to
+		 * send; none when the peer holds nothing of ours (as the
+		 * peer the prefixes come from: they are not sent back) */
+		uint32_t i = keep != NULL      ? adj_get(&p->rib, &pfx)
+			     : p->rib.nout > 0 ? adj_find(&p->rib, &pfx)
+					       : ADJ_NONE;
+
+		/* unchanged (or touched twice: the first one sent it) */
+		if ((i != ADJ_NONE ? adj_ent(&p->rib, i)->out : NULL) == keep) {
+			attr_unref(sp->st, out);
+			if (i != ADJ_NONE)
+				adj_release(&p->rib, i);
+			continue;
+		}
+		adj_set_out(&p->rib, sp->st, i, keep);
+		adj_release(&p->rib, i);
+		v[n].prefix = pfx;
+		v[n].attrs = out; /* our reference, dropped once sent */
+		if (++n == cap) {
+			advertise(p, v, n);
+			n = 0;
+		}
+	}
+	dirty_clear(p);
+	advertise(p, v, n);
+	export_cache_fini(sp, cache);
+	free(cache);
 	free(v);
 }
 
@@ -854,7 +879,7 @@ established(struct bgp_session *s, void *arg)
 			if (adj_ent(&p->rib, i)->in != NULL)
 				adj_mark(&p->rib, i, ADJ_STALE);
 	}
-	adj_clear_out(&p->rib, &sp->st);
+	adj_clear_out(&p->rib, sp->st);
 	engine_view_list(node_engine(sp->node), p->att, NULL, initial_cb, p);
 	advertise_dirty(sp, p);
 	send_eor(p);
@@ -877,7 +902,7 @@ withdraw_stale(struct bgp_speaker *sp, struct peer *p, int aid)
 			left++;
 			continue;
 		}
-		adj_set_in(&p->rib, &sp->st, i, NULL);
+		adj_set_in(&p->rib, sp->st, i, NULL);
 		pend(p, i);
 	}
 	if (left == 0)
@@ -910,7 +935,7 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 				continue;
 			e = adj_ent(&p->rib, k);
 			if (e->in != NULL || (e->flags & ADJ_RESYNC)) {
-				adj_set_in(&p->rib, &sp->st, k, NULL);
+				adj_set_in(&p->rib, sp->st, k, NULL);
 				adj_unmark(&p->rib, k, ADJ_RESYNC);
 				pend(p, k);
 			}
@@ -943,13 +968,13 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 			if (loop) {
 				/* our own AS in the path, or a reflection
 				 * loop: not usable (treat-as-withdraw) */
-				adj_set_in(&p->rib, &sp->st, k, NULL);
+				adj_set_in(&p->rib, sp->st, k, NULL);
 				if (had)
 					pend(p, k);
 				adj_release(&p->rib, k);
 				continue;
 			}
-			adj_set_in(&p->rib, &sp->st, k, a);
+			adj_set_in(&p->rib, sp->st, k, a);
 			pend(p, k);
 		}
 	}
@@ -973,7 +998,7 @@ refresh(struct bgp_session *s, int aid, void *arg)
 	struct peer *p = arg;
 
 	/* send the whole Adj-RIB-Out again */
-	adj_clear_out(&p->rib, &p->sp->st);
+	adj_clear_out(&p->rib, p->sp->st);
 	engine_view_list(node_engine(p->sp->node), p->att, NULL, initial_cb, p);
 	advertise_dirty(p->sp, p);
 	send_eor(p);
@@ -986,7 +1011,7 @@ gr_timer_cb(uv_timer_t *t)
 
 	if (p->gr_waiting) {
 		p->gr_waiting = false;
-		adj_clear_in(&p->rib, &p->sp->st);
+		adj_clear_in(&p->rib, p->sp->st);
 		adj_clear_flag(&p->rib, ADJ_RESYNC);
 		propose_flush(p->sp, p);
 	}
@@ -1002,7 +1027,7 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 	if (!p->maxpfx_down)
 		snprintf(p->reason, sizeof(p->reason), "%s", why);
 	p->since = uv_now(sp->loop);
-	adj_clear_out(&p->rib, &sp->st);
+	adj_clear_out(&p->rib, sp->st);
 	dirty_clear(p);
 	if (!was_up && !p->gr_waiting)
 		return;
@@ -1032,7 +1057,7 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 		return;
 	}
 	p->gr_waiting = false;
-	adj_clear_in(&p->rib, &sp->st);
+	adj_clear_in(&p->rib, sp->st);
 	adj_clear_flag(&p->rib, ADJ_RESYNC);
 	propose_flush(sp, p);
 }
@@ -1083,7 +1108,7 @@ peer_new(struct bgp_speaker *sp, const struct model_attachment *a,
 	cfg.gr_time = BGP_GR_TIME;
 	cfg.restarting = sp->restarting;
 	cbs.arg = p;
-	p->s = bgp_session_new(sp->loop, &cfg, &cbs, &sp->st);
+	p->s = bgp_session_new(sp->loop, &cfg, &cbs, sp->st);
 	if (p->s == NULL)
 		abort();
 	bgp_session_set_user(p->s, p);
@@ -1120,7 +1145,7 @@ peer_free(struct bgp_speaker *sp, struct peer *p, bool flush)
 	bgp_session_free(p->s);
 	if (flush && p->rib.nin > 0)
 		propose_flush(sp, p);
-	adj_fini(&p->rib, &sp->st);
+	adj_fini(&p->rib, sp->st);
 	free(p->dirty);
 	uv_close((uv_handle_t *)&p->timer, peer_timer_closed);
 }
@@ -1322,7 +1347,7 @@ bgp_speaker_start(uv_loop_t *loop, struct node *node, const char *addr,
 	if (sp->router_id == 0)
 		sp->router_id = (uint32_t)node_config(node)->id;
 	sp->restarting = true;
-	attr_store_init(&sp->st);
+	sp->st = node_attrs(node);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(sp->port);
@@ -1365,8 +1390,8 @@ speaker_handle_closed(uv_handle_t *h)
 
 	if (--sp->closing > 0)
 		return;
-	/* sessions and peers hold no more attribute references */
-	attr_store_fini(&sp->st, true);
+	/* sessions and peers hold no more attribute references (the
+	 * store is the node's) */
 	free(sp);
 }
 
@@ -1469,9 +1494,20 @@ bgp_speaker_adj(struct bgp_speaker *sp, const struct prefix *addr, bool in,
 		return -CEN_ENOENT;
 	for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE; i++) {
 		const struct adj_ent *e = adj_ent(&p->rib, i);
-		const struct attrs *a = in ? e->in : e->out;
-		int rc = a != NULL ? cb(&e->prefix, a, arg) : 0;
+		const struct attrs *a;
+		int rc;
 
+		if (in) {
+			a = e->in;
+			rc = a != NULL ? cb(&e->prefix, a, arg) : 0;
+		} else {
+			/* the Adj-RIB-Out holds what was exported from */
+			a = e->out != NULL
+				    ? export_attrs(sp, p, e->out, &e->prefix)
+				    : NULL;
+			rc = a != NULL ? cb(&e->prefix, a, arg) : 0;
+			attr_unref(sp->st, a);
+		}
 		if (rc != 0)
 			return rc;
 	}

@@ -90,6 +90,9 @@ struct node {
 	raft_uv_accept_cb raft_accept;
 	struct raft_fsm fsm;
 	struct store *store;
+	/* the engine's attribute sets, kept across engine rebuilds and
+	 * shared with the BGP speaker (node_attrs) */
+	struct attr_store attrs;
 	struct engine *engine;
 	struct rpc_client *client;
 
@@ -757,7 +760,7 @@ fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 static int
 rebuild_engine(struct node *n, struct cen_err *err)
 {
-	struct engine *e = engine_new();
+	struct engine *e = engine_new_shared(&n->attrs);
 	int rc;
 
 	if (e == NULL)
@@ -1403,6 +1406,7 @@ node_start(uv_loop_t *loop, const struct node_config *cfg, struct node **out,
 		return cen_errf(err, -CEN_ENOMEM, "out of memory");
 	n->loop = loop;
 	n->cfg = *cfg;
+	attr_store_init(&n->attrs);
 	pbarena_init(&n->arena);
 	pbarena_init(&n->check);
 	if (n->cfg.election_ms == 0)
@@ -1521,6 +1525,7 @@ fail_engine:
 	engine_free(n->engine);
 fail_store:
 	store_close(n->store);
+	attr_store_fini(&n->attrs, true);
 	free(n);
 	return rc;
 }
@@ -1546,6 +1551,7 @@ closed_all(struct node *n)
 	store_flush(n); /* anything applied while Raft closed */
 	engine_free(n->engine);
 	store_close(n->store);
+	attr_store_fini(&n->attrs, true);
 	pbarena_fini(&n->arena);
 	pbarena_fini(&n->check);
 	free(n);
@@ -1597,6 +1603,12 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
 }
 
 /* ---- queries ------------------------------------------------------- */
+
+struct attr_store *
+node_attrs(struct node *n)
+{
+	return &n->attrs;
+}
 
 struct engine *
 node_engine(struct node *n)

@@ -92,6 +92,9 @@ int node_propose_decoded(struct node *n, const uint8_t *cmd, size_t len,
 			 bool forwarded, node_propose_cb cb, void *arg);
 
 struct engine *node_engine(struct node *n);
+/* The node's attribute store: the engine's sets, whichever engine is
+ * current, and anything else that interns in it (the BGP speaker). */
+struct attr_store *node_attrs(struct node *n);
 const struct node_config *node_config(const struct node *n);
 /* Whoever follows what the node applies (the admin API's watchers, the BGP
  * speaker): FIB changes, events, and the end of each applied entry.  Any

@@ -35,13 +35,23 @@ pfx_eq(const void *a, const void *b)
 struct engine *
 engine_new(void)
 {
+	return engine_new_shared(NULL);
+}
+
+struct engine *
+engine_new_shared(struct attr_store *st)
+{
 	struct engine *e = calloc(1, sizeof(*e));
 	struct prefix none = { 0 };
 
 	if (e == NULL)
 		return NULL;
 	model_init(&e->model);
-	attr_store_init(&e->attrs);
+	if (st == NULL) {
+		attr_store_init(&e->own_attrs);
+		st = &e->own_attrs;
+	}
+	e->attrs = st;
 	slab_init(&e->paths, sizeof(struct e_path));
 	engine_nhg_init(e);
 	hmap_init(&e->att_by_id, id_eq);
@@ -120,7 +130,8 @@ engine_free(struct engine *e)
 	engine_nhg_unref(e, e->empty_nhg);
 	nhg_store_fini(e);
 	slab_fini(&e->paths);
-	attr_store_fini(&e->attrs, true);
+	if (e->attrs == &e->own_attrs)
+		attr_store_fini(&e->own_attrs, true);
 	model_free(&e->model);
 	free(e);
 }
@@ -142,7 +153,7 @@ engine_set_touch_cb(struct engine *e, engine_touch_cb cb, void *arg)
 struct attr_store *
 engine_attrs(struct engine *e)
 {
-	return &e->attrs;
+	return e->attrs;
 }
 
 const struct model *
@@ -540,7 +551,7 @@ default_attrs(struct engine *e, uint8_t weight)
 
 	attr_init(&a);
 	a.weight = weight;
-	return attr_intern(&e->attrs, &a);
+	return attr_intern(e->attrs, &a);
 }
 
 static void
@@ -569,7 +580,7 @@ cfg_paths_apply(struct engine *e, struct e_att *a,
 		for (size_t k = 0; k < nt; k++)
 			rib_path_put(e, tabs[k], &nv[i].prefix, a->idx, 0,
 				     nv[i].type, 0, at);
-		attr_unref(&e->attrs, at);
+		attr_unref(e->attrs, at);
 	}
 	free(ov);
 	free(nv);
@@ -739,7 +750,7 @@ learned_cb(const struct prefix *p, void *payload, void *arg)
 		rib_view_state(c->e, c->t, c->att, p, q, &st, &reason, &prio,
 			       &out);
 		if (out != NULL)
-			attr_unref(&c->e->attrs, out);
+			attr_unref(c->e->attrs, out);
 		if (st == ENGINE_STATE_ACTIVE) {
 			c->hit = true;
 			return 1;
@@ -833,7 +844,7 @@ table_route_paths(struct engine *e, const struct model_table_route *r, bool add)
 
 			rib_path_put(e, t, &r->prefix, 0, 0, MODEL_RT_CUSTOM,
 				     P_TSTATIC | P_BLACKHOLE, at);
-			attr_unref(&e->attrs, at);
+			attr_unref(e->attrs, at);
 		} else {
 			rib_path_del(e, t, &r->prefix, 0, 0, MODEL_RT_CUSTOM,
 				     P_TSTATIC | P_BLACKHOLE);
@@ -851,7 +862,7 @@ table_route_paths(struct engine *e, const struct model_table_route *r, bool add)
 
 			rib_path_put(e, t, &r->prefix, a->idx, 0,
 				     MODEL_RT_CUSTOM, P_TSTATIC, at);
-			attr_unref(&e->attrs, at);
+			attr_unref(e->attrs, at);
 		} else {
 			rib_path_del(e, t, &r->prefix, a->idx, 0,
 				     MODEL_RT_CUSTOM, P_TSTATIC);
@@ -1577,7 +1588,7 @@ deny_prio_in(struct engine *e, const struct e_table *t, const struct prefix *p,
 	else if (a != NULL)
 		c.src_table = a->assoc;
 	if (rmap_eval(e, &t->in, &c, &out, &prio))
-		attr_unref(&e->attrs, out);
+		attr_unref(e->attrs, out);
 	return prio;
 }
 
@@ -1658,7 +1669,7 @@ list_cb(const struct prefix *p, void *payload, void *arg)
 				r.attrs = out;
 			la->rc = la->cb(&r, la->arg);
 			if (out != NULL)
-				attr_unref(&e->attrs, out);
+				attr_unref(e->attrs, out);
 		} else {
 			la->rc = la->cb(&r, la->arg);
 		}
@@ -2312,11 +2323,11 @@ engine_get_stats(const struct engine *e, struct engine_stats *st)
 	}
 	st->paths = e->npaths;
 	st->prefixes = prefixes;
-	st->attr_sets = attr_store_count(&e->attrs);
+	st->attr_sets = attr_store_count(e->attrs);
 	st->nhgs = e->nhgs.count;
 	st->overrides = e->noverrides;
 	st->jobs = e->njobs;
-	st->bytes = bytes + slab_bytes(&e->paths) + e->attrs.bytes;
+	st->bytes = bytes + slab_bytes(&e->paths) + e->attrs->bytes;
 }
 
 const char *
@@ -2373,7 +2384,7 @@ engine_view_route(struct engine *e, const char *attachment,
 			       &out);
 		if (state != ENGINE_STATE_ACTIVE) {
 			if (out != NULL)
-				attr_unref(&e->attrs, out);
+				attr_unref(e->attrs, out);
 			continue;
 		}
 		if (out == NULL) {

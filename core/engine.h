@@ -163,6 +163,11 @@ struct engine_stats {
 
 /* engine.c */
 struct engine *engine_new(void);
+/* An engine that interns its attribute sets in st, which the caller owns
+ * and keeps until after engine_free: sets outlive the engine (a node
+ * rebuilds its engine from a snapshot) and are shared with whoever else
+ * interns in st (the BGP speaker's Adj-RIBs). */
+struct engine *engine_new_shared(struct attr_store *st);
 void engine_free(struct engine *e);
 void engine_set_delta_cb(struct engine *e, engine_delta_cb cb, void *arg);
 void engine_set_touch_cb(struct engine *e, engine_touch_cb cb, void *arg);

@@ -165,7 +165,8 @@ struct e_job {
 
 struct engine {
 	struct model model;
-	struct attr_store attrs;
+	struct attr_store *attrs; /* own_attrs, or the caller's */
+	struct attr_store own_attrs;
 	struct slab paths;
 	struct hmap nhgs;
 	const struct engine_nhg *empty_nhg;

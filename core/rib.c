@@ -45,8 +45,8 @@ free_entry_cb(const struct prefix *p, void *payload, void *arg)
 	for (path = en->paths; path != NULL; path = next) {
 		next = path->next;
 		if (path->eff != NULL && path->eff != path->attrs)
-			attr_unref(&e->attrs, path->eff);
-		attr_unref(&e->attrs, path->attrs);
+			attr_unref(e->attrs, path->eff);
+		attr_unref(e->attrs, path->attrs);
 		slab_free(&e->paths, path);
 		e->npaths--;
 	}
@@ -139,7 +139,7 @@ eval_in(struct engine *e, struct e_table *t, const struct prefix *pfx,
 	struct rmap_ctx c;
 
 	if (p->eff != NULL && p->eff != p->attrs)
-		attr_unref(&e->attrs, p->eff);
+		attr_unref(e->attrs, p->eff);
 	p->eff = p->attrs;
 	if (t->in.n == 0 || (p->flags & P_TSTATIC))
 		return;
@@ -154,7 +154,7 @@ eval_in(struct engine *e, struct e_table *t, const struct prefix *pfx,
 		return;
 	}
 	if (out == p->attrs) {
-		attr_unref(&e->attrs, out); /* rmap_eval added one */
+		attr_unref(e->attrs, out); /* rmap_eval added one */
 		return;
 	}
 	p->eff = out;
@@ -659,7 +659,7 @@ update_views(struct engine *e, struct e_table *t, const struct prefix *pfx,
 				const struct attrs *out = NULL;
 
 				if (rmap_eval(e, &t->out, &c, &out, NULL)) {
-					attr_unref(&e->attrs, out);
+					attr_unref(e->attrs, out);
 					kept[nk++] = act[k];
 				}
 			}
@@ -800,14 +800,14 @@ static void export(struct engine *e, struct e_table *t,
 				}
 			}
 			for (uint32_t k = 0; k < nw; k++)
-				attr_unref(&e->attrs, want[k].a);
+				attr_unref(e->attrs, want[k].a);
 			if (del) {
 				rib_path_del(e, dt, pfx, x.src, x.peer, x.type,
 					     P_REMOTE);
 			} else if (put) {
 				rib_path_put(e, dt, pfx, x.src, x.peer, x.type,
 					     P_REMOTE, x.a);
-				attr_unref(&e->attrs, x.a);
+				attr_unref(e->attrs, x.a);
 			} else {
 				break;
 			}
@@ -921,8 +921,8 @@ rib_path_put(struct engine *e, struct e_table *t, const struct prefix *p,
 		}
 		attr_ref(attrs);
 		if (path->eff != NULL && path->eff != path->attrs)
-			attr_unref(&e->attrs, path->eff);
-		attr_unref(&e->attrs, path->attrs);
+			attr_unref(e->attrs, path->eff);
+		attr_unref(e->attrs, path->attrs);
 		path->attrs = attrs;
 		path->eff = attrs;
 	} else {
@@ -955,8 +955,8 @@ static void
 path_free(struct engine *e, struct e_path *path)
 {
 	if (path->eff != NULL && path->eff != path->attrs)
-		attr_unref(&e->attrs, path->eff);
-	attr_unref(&e->attrs, path->attrs);
+		attr_unref(e->attrs, path->eff);
+	attr_unref(e->attrs, path->attrs);
 	slab_free(&e->paths, path);
 	e->npaths--;
 }
@@ -1109,7 +1109,7 @@ rib_att_paths(struct engine *e, struct e_table *t, uint32_t att,
 				rib_path_put(e, dst, p, cp[k].src, cp[k].peer,
 					     cp[k].type, cp[k].flags,
 					     cp[k].attrs);
-				attr_unref(&e->attrs, cp[k].attrs);
+				attr_unref(e->attrs, cp[k].attrs);
 			}
 			en = trie_find(&t->trie[FAM(p)], p);
 			if (en == NULL)

@@ -382,7 +382,7 @@ static void
 apply_sets(struct engine *e, const struct e_rmap *r, struct attrs *w,
 	   bool *changed)
 {
-	struct attr_store *st = &e->attrs;
+	struct attr_store *st = e->attrs;
 
 	if (r->cfg.set_pref != 0 && w->pref != r->cfg.set_pref) {
 		w->pref = r->cfg.set_pref;
@@ -417,7 +417,7 @@ rmap_eval(struct engine *e, const struct e_rmap_set *s,
 	  const struct rmap_ctx *c, const struct attrs **out,
 	  uint8_t *deny_prio)
 {
-	struct attr_store *st = &e->attrs;
+	struct attr_store *st = e->attrs;
 	struct attrs w = *c->attrs;
 	/* references taken while applying sets, released at the end */
 	const struct attr_comms *held_c[RMAP_CHAIN_MAX];

@@ -138,6 +138,9 @@ grep -q "10\.133\." <<<"$adj" &&
 	bgp_fail "node 3 advertises vbr-bu-b's routes to a-bird: $adj"
 grep -q "10\.131\.0\.0/24" <<<"$adj" ||
 	bgp_fail "node 3's adj-out for a-bird lacks m-bird's route: $adj"
+# what was sent, not what was learned: our AS in front
+grep -Eq "10\.131\.0\.0/24 +$HUB_AS ${CE_AS[m-bird]}( |$)" <<<"$adj" ||
+	bgp_fail "node 3's adj-out for a-bird does not show the exported AS path ($HUB_AS ${CE_AS[m-bird]}): $adj"
 echo "route map: a-bird never saw vbr-bu-b's routes, o-bird did"
 
 # --- the wrong MD5 password: nothing gets through -----------------------------
