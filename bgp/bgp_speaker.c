@@ -58,7 +58,8 @@ struct peer {
 	struct adj_rib rib;
 	uint64_t pending_since; /* uv_now when pending became non-empty */
 	/* prefixes to advertise again (touched while an entry applied), in
-	 * the order they were touched; a prefix may repeat */
+	 * the order they were touched; a prefix may repeat.  pad[0] is
+	 * DIRTY_GONE when the touch said the prefix left the table. */
 	struct prefix *dirty;
 	size_t ndirty, dirty_cap;
 	bool resyncing; /* no session up yet since this node started */
@@ -85,6 +86,8 @@ struct bgp_speaker {
 	bool restarting; /* no peer up yet since this node started */
 	int closing;	 /* handles still closing after stop */
 };
+
+#define DIRTY_GONE 1
 
 static void
 dirty_clear(struct peer *p)
@@ -362,10 +365,13 @@ struct adv {
 
 /*
  * Puts the n advertisements of v in groups of one attribute set (or
- * withdrawal) and family, each group in the order of its members and the
- * groups in the order of their first members, so that one UPDATE carries
- * as many prefixes as fit.  Linear: the groups are found through a hash
- * table on the sets' content hashes (compared by address).
+ * withdrawal) and family, each group in the order of its members, the
+ * withdrawals first and then the groups in the order of their first
+ * members, so that one UPDATE carries as many prefixes as fit.  A prefix
+ * may be in v twice, withdrawn (it left the table: see advertise_dirty)
+ * and announced (it came back); its announcement goes last.  Linear: the
+ * groups are found through a hash table on the sets' content hashes
+ * (compared by address).
  */
 static void
 adv_group(struct adv *v, size_t n)
@@ -407,11 +413,15 @@ adv_group(struct adv *v, size_t n)
 		gid[i] = slot[s] - 1;
 		g[gid[i]].at++;
 	}
-	for (size_t k = 0, at = 0; k < ng; k++) {
-		size_t cnt = g[k].at;
+	for (size_t pass = 0, at = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < ng; k++) {
+			size_t cnt = g[k].at;
 
-		g[k].at = at;
-		at += cnt;
+			if ((g[k].a == NULL) != (pass == 0))
+				continue;
+			g[k].at = at;
+			at += cnt;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		tmp[g[gid[i]].at++] = v[i];
@@ -565,10 +575,16 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 	if (v == NULL || cache == NULL)
 		abort();
 	for (size_t d = 0; d < p->ndirty; d++) {
-		const struct prefix pfx = p->dirty[d];
+		struct prefix pfx = p->dirty[d];
 		const char *src = NULL;
-		const struct attrs *learned =
-			engine_view_route(e, p->att, &pfx, &src);
+		bool gone = pfx.pad[0] == DIRTY_GONE;
+		const struct attrs *learned;
+
+		/* a prefix gone from the table is in no view of it: no
+		 * lookup (if it came back, a later touch has it) */
+		pfx.pad[0] = 0;
+		learned =
+			gone ? NULL : engine_view_route(e, p->att, &pfx, &src);
 		const struct attrs *out =
 			learned != NULL
 				? export_cached(sp, p, cache, learned, &pfx)
@@ -607,7 +623,7 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 }
 
 static void
-mark_dirty(struct peer *p, const struct prefix *pfx)
+mark_dirty(struct peer *p, const struct prefix *pfx, bool gone)
 {
 	if (p->ndirty == p->dirty_cap) {
 		p->dirty_cap = p->dirty_cap ? p->dirty_cap * 2 : 1024;
@@ -615,7 +631,8 @@ mark_dirty(struct peer *p, const struct prefix *pfx)
 		if (p->dirty == NULL)
 			abort();
 	}
-	p->dirty[p->ndirty++] = *pfx;
+	p->dirty[p->ndirty] = *pfx;
+	p->dirty[p->ndirty++].pad[0] = gone ? DIRTY_GONE : 0;
 }
 
 static int
@@ -624,7 +641,7 @@ initial_cb(const struct engine_route *r, void *arg)
 	struct peer *p = arg;
 
 	if (r->state == ENGINE_STATE_ACTIVE)
-		mark_dirty(p, &r->prefix);
+		mark_dirty(p, &r->prefix, false);
 	return 0;
 }
 
@@ -646,7 +663,7 @@ send_eor(struct peer *p)
 
 static void
 on_touch(const char *region, const char *table, const struct prefix *pfx,
-	 void *arg)
+	 bool gone, void *arg)
 {
 	struct bgp_speaker *sp = arg;
 
@@ -656,7 +673,7 @@ on_touch(const char *region, const char *table, const struct prefix *pfx,
 		if (p->s != NULL &&
 		    bgp_session_state(p->s) == BGP_ST_ESTABLISHED &&
 		    strcmp(p->table, table) == 0)
-			mark_dirty(p, pfx);
+			mark_dirty(p, pfx, gone);
 	}
 }
 
@@ -672,7 +689,7 @@ on_delta(const struct engine_delta *d, uint64_t index, void *arg)
 
 		if (strcmp(p->att, d->view) == 0 && p->s != NULL &&
 		    bgp_session_state(p->s) == BGP_ST_ESTABLISHED)
-			mark_dirty(p, &d->prefix);
+			mark_dirty(p, &d->prefix, false);
 	}
 }
 

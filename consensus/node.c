@@ -395,13 +395,13 @@ describe(const Cend__V1__Command *c, int rc, char *buf, size_t size)
 
 static void
 engine_touch(const char *region, const char *table, const struct prefix *p,
-	     void *arg)
+	     bool gone, void *arg)
 {
 	struct node *n = arg;
 
 	for (struct node_listener *l = n->listeners; l != NULL; l = l->next)
 		if (l->touch != NULL)
-			l->touch(region, table, p, l->arg);
+			l->touch(region, table, p, gone, l->arg);
 }
 
 static void

@@ -112,9 +112,11 @@ typedef void (*engine_delta_cb)(const struct engine_delta *d, void *arg);
 /* Called whenever a prefix of a table was re-decided, whether or not its
  * FIB entry changed: attribute changes that keep the next hops (an AS path,
  * communities) reach BGP advertisements this way.  An over-approximation:
- * the receiver compares with what it last advertised. */
+ * the receiver compares with what it last advertised.  gone: the prefix
+ * left the table, and no view of the table has a route for it (until it
+ * is touched again). */
 typedef void (*engine_touch_cb)(const char *region, const char *table,
-				const struct prefix *p, void *arg);
+				const struct prefix *p, bool gone, void *arg);
 
 /* A path contributed by an attachment: what a BGP session (or, later,
  * another region) hands to the engine. */

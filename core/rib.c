@@ -848,7 +848,8 @@ refresh(struct engine *e, struct e_table *t, const struct prefix *p,
 	 * before they emit or write */
 	update_views(e, t, p, en);
 	if (e->touch_cb != NULL)
-		e->touch_cb(e->regions[t->region]->id, t->id, p, e->touch_arg);
+		e->touch_cb(e->regions[t->region]->id, t->id, p, false,
+			    e->touch_arg);
 	/* (with a single region there is nowhere to export to) */
 	if (t->system && e->nregions > 1) {
 		export(e, t, p, en);
@@ -992,7 +993,7 @@ last_path_gone(struct engine *e, struct e_table *t, const struct prefix *p,
 	if (had)
 		engine_emit(e, t, NULL, &pc, NULL);
 	if (e->touch_cb != NULL)
-		e->touch_cb(e->regions[t->region]->id, t->id, &pc,
+		e->touch_cb(e->regions[t->region]->id, t->id, &pc, true,
 			    e->touch_arg);
 	return true;
 }
