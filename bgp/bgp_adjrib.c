@@ -3,7 +3,8 @@
  *
  * Entries live in one array that doubles as it fills (the pages past the
  * last entry used are never touched, so they cost no memory); freed
- * indices go on a stack and are used again first.  The index is an array
+ * indices go on a stack and are used again first.  IPv6 addresses live in
+ * an array of their own, managed the same way.  The index is an array
  * of (hash, index + 1) slots, power-of-two sized, probed linearly and kept
  * at most 3/4 full; a deleted slot pulls the later slots of its run back
  * (Knuth's algorithm R), so there are no tombstones.  The hash is of the
@@ -45,11 +46,45 @@ pfx_hash(const struct prefix *p)
 	return (uint32_t)h;
 }
 
+/* Whether entry e holds prefix p. */
 static bool
-pfx_same(const struct prefix *a, const struct prefix *b)
+ent_is(const struct adj_rib *r, const struct adj_ent *e, const struct prefix *p)
 {
-	return a->family == b->family && a->len == b->len &&
-	       memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr)) == 0;
+	if (e->family != p->family || e->len != p->len)
+		return false;
+	return e->family == PREFIX_AF_INET
+		       ? memcmp(&e->addr, p->addr.v4, 4) == 0
+		       : memcmp(r->v6[e->addr], p->addr.v6, 16) == 0;
+}
+
+/* Keeps the IPv6 address of p aside; its index. */
+static uint32_t
+v6_put(struct adj_rib *r, const struct prefix *p)
+{
+	uint32_t k;
+
+	if (r->nv6_free > 0) {
+		k = r->v6_free[--r->nv6_free];
+	} else {
+		if (r->nv6 == r->v6_cap) {
+			r->v6_cap = r->v6_cap ? r->v6_cap * 2 : ENTS_MIN;
+			r->v6 = xrealloc(r->v6, r->v6_cap, sizeof(*r->v6));
+		}
+		k = (uint32_t)r->nv6++;
+	}
+	memcpy(r->v6[k], p->addr.v6, 16);
+	return k;
+}
+
+static void
+v6_drop(struct adj_rib *r, uint32_t k)
+{
+	if (r->nv6_free == r->v6_free_cap) {
+		r->v6_free_cap = r->v6_free_cap ? r->v6_free_cap * 2 : ENTS_MIN;
+		r->v6_free = xrealloc(r->v6_free, r->v6_free_cap,
+				      sizeof(*r->v6_free));
+	}
+	r->v6_free[r->nv6_free++] = k;
 }
 
 void
@@ -64,6 +99,11 @@ ents_free(struct adj_rib *r)
 	free(r->ents);
 	r->ents = NULL;
 	r->nents = r->cap = 0;
+	free(r->v6);
+	free(r->v6_free);
+	r->v6 = NULL;
+	r->v6_free = NULL;
+	r->nv6 = r->v6_cap = r->nv6_free = r->v6_free_cap = 0;
 }
 
 static void
@@ -79,7 +119,7 @@ adj_fini(struct adj_rib *r, struct attr_store *st)
 	for (size_t i = 0; i < r->nents; i++) {
 		struct adj_ent *e = adj_ent(r, (uint32_t)i);
 
-		if (e->prefix.family == PREFIX_AF_NONE)
+		if (e->family == PREFIX_AF_NONE)
 			continue;
 		attr_unref(st, e->in);
 		attr_unref(st, e->out);
@@ -107,7 +147,7 @@ slot_find(const struct adj_rib *r, uint32_t hash, const struct prefix *p,
 		if (sl->hash != hash)
 			continue;
 		if (idx1 != 0 ? sl->idx1 == idx1
-			      : pfx_same(&adj_ent(r, sl->idx1 - 1)->prefix, p))
+			      : ent_is(r, adj_ent(r, sl->idx1 - 1), p))
 			return s;
 	}
 }
@@ -173,9 +213,12 @@ adj_get(struct adj_rib *r, const struct prefix *p)
 	}
 	e = adj_ent(r, i);
 	memset(e, 0, sizeof(*e));
-	e->prefix.family = p->family;
-	e->prefix.len = p->len;
-	e->prefix.addr = p->addr;
+	e->family = p->family;
+	e->len = p->len;
+	if (p->family == PREFIX_AF_INET)
+		memcpy(&e->addr, p->addr.v4, 4);
+	else
+		e->addr = v6_put(r, p);
 	s = slot_find(r, hash, p, 0);
 	r->slots[s].hash = hash;
 	r->slots[s].idx1 = i + 1;
@@ -188,11 +231,13 @@ adj_release(struct adj_rib *r, uint32_t i)
 {
 	struct adj_ent *e = adj_ent(r, i);
 	size_t mask = r->nslots - 1, s, j;
+	struct prefix p;
 
 	if (e->in != NULL || e->out != NULL || e->flags != 0 ||
-	    e->prefix.family == PREFIX_AF_NONE)
+	    e->family == PREFIX_AF_NONE)
 		return;
-	s = slot_find(r, pfx_hash(&e->prefix), &e->prefix, i + 1);
+	p = adj_prefix(r, i);
+	s = slot_find(r, pfx_hash(&p), &p, i + 1);
 	/* pull back every later slot of the run that may move to s */
 	for (j = (s + 1) & mask; r->slots[j].idx1 != 0; j = (j + 1) & mask) {
 		size_t home = r->slots[j].hash & mask;
@@ -203,7 +248,9 @@ adj_release(struct adj_rib *r, uint32_t i)
 		}
 	}
 	r->slots[s].idx1 = 0;
-	e->prefix.family = PREFIX_AF_NONE;
+	if (e->family == PREFIX_AF_INET6)
+		v6_drop(r, e->addr);
+	e->family = PREFIX_AF_NONE;
 	if (--r->live == 0) {
 		/* a table that empties (a peer withdrew everything) gives
 		 * its memory back; nothing is queued when nothing lives */
@@ -325,7 +372,7 @@ uint32_t
 adj_next(const struct adj_rib *r, uint32_t from)
 {
 	for (size_t i = from; i < r->nents; i++)
-		if (adj_ent(r, (uint32_t)i)->prefix.family != PREFIX_AF_NONE)
+		if (adj_ent(r, (uint32_t)i)->family != PREFIX_AF_NONE)
 			return (uint32_t)i;
 	return ADJ_NONE;
 }

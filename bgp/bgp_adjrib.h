@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/attr.h"
 #include "core/prefix.h"
@@ -41,11 +42,16 @@ enum {
 			     * before this node started */
 };
 
+/* 24 bytes: a million prefixes per peer, on every node.  An IPv6 address
+ * is kept aside (adj_prefix puts a prefix together). */
 struct adj_ent {
-	struct prefix prefix;
-	uint8_t flags;		 /* ADJ_* */
 	const struct attrs *in;	 /* Adj-RIB-In; NULL: not received */
 	const struct attrs *out; /* Adj-RIB-Out; NULL: not advertised */
+	uint32_t addr;		 /* IPv4: the address's bytes; IPv6: its index
+				  * in v6 */
+	uint8_t family;		 /* PREFIX_AF_NONE: a free entry */
+	uint8_t len;
+	uint8_t flags; /* ADJ_* */
 };
 
 struct adj_queue {
@@ -58,6 +64,10 @@ struct adj_rib {
 	size_t nents, cap;
 	uint32_t *free; /* indices of free entries */
 	size_t nfree, free_cap;
+	uint8_t (*v6)[16]; /* the IPv6 entries' addresses, nv6 used */
+	size_t nv6, v6_cap;
+	uint32_t *v6_free; /* free indices of v6 */
+	size_t nv6_free, v6_free_cap;
 	struct adj_slot {
 		uint32_t hash;
 		uint32_t idx1; /* entry index + 1; 0: empty slot */
@@ -85,6 +95,20 @@ static inline struct adj_ent *
 adj_ent(const struct adj_rib *r, uint32_t i)
 {
 	return &r->ents[i];
+}
+
+/* The prefix of entry i. */
+static inline struct prefix
+adj_prefix(const struct adj_rib *r, uint32_t i)
+{
+	const struct adj_ent *e = &r->ents[i];
+	struct prefix p = { .family = e->family, .len = e->len };
+
+	if (e->family == PREFIX_AF_INET)
+		memcpy(p.addr.v4, &e->addr, 4);
+	else if (e->family == PREFIX_AF_INET6)
+		memcpy(p.addr.v6, r->v6[e->addr], 16);
+	return p;
 }
 
 /* Replace in or out of entry i (a NULL clears it), references taken and

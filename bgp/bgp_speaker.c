@@ -200,7 +200,7 @@ propose_peer(struct bgp_speaker *sp, struct peer *p)
 		abort();
 	for (size_t k = 0; k < n; k++) {
 		idx[k] = adj_pop(&p->rib);
-		ctx->prefixes[ctx->n++] = adj_ent(&p->rib, idx[k])->prefix;
+		ctx->prefixes[ctx->n++] = adj_prefix(&p->rib, idx[k]);
 	}
 	cmdenc_paths_begin(&enc, p->att, peer,
 			   store_prefix_pack(&p->cfg.address, peer),
@@ -217,7 +217,8 @@ propose_peer(struct bgp_speaker *sp, struct peer *p)
 				abort();
 			last = e->in;
 		}
-		cmdenc_paths_add(&enc, pfx, store_prefix_pack(&e->prefix, pfx),
+		cmdenc_paths_add(&enc, pfx,
+				 store_prefix_pack(&ctx->prefixes[k], pfx),
 				 abuf, alen);
 	}
 	free(abuf);
@@ -226,7 +227,8 @@ propose_peer(struct bgp_speaker *sp, struct peer *p)
 
 		if (e->in == NULL)
 			cmdenc_paths_withdraw(
-				&enc, pfx, store_prefix_pack(&e->prefix, pfx));
+				&enc, pfx,
+				store_prefix_pack(&ctx->prefixes[k], pfx));
 	}
 	/* the proposed prefixes leave the pending queue */
 	for (size_t k = 0; k < n; k++)
@@ -848,7 +850,7 @@ resync_eor(struct bgp_speaker *sp, struct peer *p, int aid)
 		const struct adj_ent *e = adj_ent(&p->rib, i);
 
 		if (!(e->flags & ADJ_RESYNC) ||
-		    (aid >= 0 && bgp_afi_of_family(e->prefix.family) != aid))
+		    (aid >= 0 && bgp_afi_of_family(e->family) != aid))
 			continue;
 		adj_unmark(&p->rib, i, ADJ_RESYNC);
 		if (e->in == NULL)
@@ -915,7 +917,7 @@ withdraw_stale(struct bgp_speaker *sp, struct peer *p, int aid)
 
 		if (!(e->flags & ADJ_STALE))
 			continue;
-		if (aid >= 0 && bgp_afi_of_family(e->prefix.family) != aid) {
+		if (aid >= 0 && bgp_afi_of_family(e->family) != aid) {
 			left++;
 			continue;
 		}
@@ -1058,7 +1060,7 @@ down(struct bgp_session *s, const char *why, bool was_up, void *arg)
 		for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE;
 		     i++) {
 			const struct adj_ent *e = adj_ent(&p->rib, i);
-			int aid = bgp_afi_of_family(e->prefix.family);
+			int aid = bgp_afi_of_family(e->family);
 
 			if (e->in == NULL)
 				continue;
@@ -1511,18 +1513,18 @@ bgp_speaker_adj(struct bgp_speaker *sp, const struct prefix *addr, bool in,
 		return -CEN_ENOENT;
 	for (uint32_t i = 0; (i = adj_next(&p->rib, i)) != ADJ_NONE; i++) {
 		const struct adj_ent *e = adj_ent(&p->rib, i);
+		const struct prefix pfx = adj_prefix(&p->rib, i);
 		const struct attrs *a;
 		int rc;
 
 		if (in) {
 			a = e->in;
-			rc = a != NULL ? cb(&e->prefix, a, arg) : 0;
+			rc = a != NULL ? cb(&pfx, a, arg) : 0;
 		} else {
 			/* the Adj-RIB-Out holds what was exported from */
-			a = e->out != NULL
-				    ? export_attrs(sp, p, e->out, &e->prefix)
-				    : NULL;
-			rc = a != NULL ? cb(&e->prefix, a, arg) : 0;
+			a = e->out != NULL ? export_attrs(sp, p, e->out, &pfx)
+					   : NULL;
+			rc = a != NULL ? cb(&pfx, a, arg) : 0;
 			attr_unref(sp->st, a);
 		}
 		if (rc != 0)
