@@ -8,13 +8,24 @@
  * that every path of an attachment, or of one of its peers, is one key
  * range; the owning node comes before the prefix, so replacing a path whose
  * node changed looks up the few distinct nodes of the (attachment, peer)
- * range instead of scanning it.
+ * range instead of scanning it.  Keys are as short as the addresses allow
+ * (store.h): a family byte comes before every address and fixes how many
+ * bytes follow, and a prefix's length comes before its ceil(len/8) address
+ * bytes, so two keys never differ only in where a field ends, and keys sort
+ * as the fixed-size keys of format 1 did (attachment, peer, node, prefix
+ * family, length, address).
+ *
+ * Formats ("format" in meta, u32): 1 (absent) kept paths in the database
+ * "paths" with every address in 16 bytes; 2 keeps the compact keys in
+ * "paths2".  store_open moves the paths of a format-1 store over in one
+ * write transaction; a restore converts the keys of a version-1 image.
  *
  * Snapshot image (every integer big-endian):
  *   "CENDSNAP", version u32, applied_index u64, applied_term u64,
  *   records { db u8, key_len u32, key, val_len u32, val } in (db, key)
  *   order, then XXH3_64bits of everything before it as u64.
- * A restore checks the whole image before it touches the store.
+ * Version 2 holds format-2 path keys, version 1 format-1 ones.  A restore
+ * checks the whole image before it touches the store.
  *
  * Errors from LMDB become -CEN_EIO with mdb_strerror's text, in err where
  * the call has one and always in store_errmsg.
@@ -40,27 +51,36 @@ enum {
 	DB_COUNT,
 };
 
-static const char *const db_names[DB_COUNT] = { "meta", "model", "paths",
+/* paths2: the keys of format 2 (store.h); format 1 had "paths" */
+static const char *const db_names[DB_COUNT] = { "meta", "model", "paths2",
 						"health", "regions" };
 
 #define MAP_SIZE_DEFAULT ((size_t)64 << 30)
 
 #define KEY_INDEX	"applied_index"
 #define KEY_TERM	"applied_term"
+#define KEY_FORMAT	"format"
+#define FORMAT		2
+#define V1_PATHS	"paths"
 #define KEY_MODEL	"yaml"
 #define VAL_DOWN	"down"
 #define VAL_UNREACHABLE "unreachable"
 #define ATT_MAX		(MODEL_ID_MAX - 1)
 #define ADDR_BYTES	16
-/* attachment, NUL, peer family + address, node, prefix family + len + addr */
-#define PEER_OFF(alen) ((alen) + 1)
-#define NODE_OFF(alen) ((alen) + 1 + 1 + ADDR_BYTES)
-#define PFX_OFF(alen)  (NODE_OFF(alen) + 1)
-#define KEY_LEN(alen)  (PFX_OFF(alen) + 2 + ADDR_BYTES)
-#define KEY_MAX	       KEY_LEN(ATT_MAX)
+/* attachment, NUL, peer family + 0, 4 or 16 address bytes: the key range of
+ * an (attachment, peer) */
+#define HEAD_MAX (ATT_MAX + 1 + 1 + ADDR_BYTES)
+/* then node, prefix family, length, 0..16 address bytes */
+#define KEY_MAX (HEAD_MAX + 1 + 2 + ADDR_BYTES)
+/* format 1: attachment, NUL, peer family + 16 bytes, node, prefix family +
+ * len + 16 bytes */
+#define V1_PEER_OFF(alen) ((alen) + 1)
+#define V1_NODE_OFF(alen) ((alen) + 1 + 1 + ADDR_BYTES)
+#define V1_PFX_OFF(alen)  (V1_NODE_OFF(alen) + 1)
+#define V1_KEY_LEN(alen)  (V1_PFX_OFF(alen) + 2 + ADDR_BYTES)
 
 #define IMG_MAGIC	"CENDSNAP"
-#define IMG_VERSION	1
+#define IMG_VERSION	2 /* 1: format-1 path keys */
 #define IMG_HEADER	(8 + 4 + 8 + 8)
 #define IMG_TRAILER	8
 #define IMG_KEY_MAX	511 /* LMDB's default maximum key size */
@@ -79,7 +99,7 @@ static const char *const db_names[DB_COUNT] = { "meta", "model", "paths",
  * restore.
  */
 struct head_nodes {
-	uint8_t key[NODE_OFF(ATT_MAX)];
+	uint8_t key[HEAD_MAX];
 	size_t len; /* 0: slot unused */
 	uint64_t bits[4];
 };
@@ -193,6 +213,92 @@ write_u64(struct store *st, MDB_txn *txn, const char *name, uint64_t v)
 
 /* ---- open and close ----------------------------------------------------- */
 
+static int key_from_v1(const MDB_val *k, uint8_t out[KEY_MAX]);
+
+/*
+ * Moves the paths of a format-1 store (database "paths") into the paths
+ * database of this format, within txn, and deletes the old database.  The
+ * new keys sort as the old ones did, so they are appended (which fills
+ * pages whole); two old keys that differ only in host bits past a prefix's
+ * length become one path.
+ */
+static int
+paths_from_v1(struct store *st, MDB_txn *txn, struct cen_err *err)
+{
+	uint8_t key[KEY_MAX];
+	MDB_dbi old, paths = st->dbi[DB_PATHS];
+	MDB_cursor *c;
+	MDB_val k, d;
+	int rc, klen = 0;
+
+	rc = mdb_dbi_open(txn, V1_PATHS, 0, &old);
+	if (rc == MDB_NOTFOUND)
+		return 0; /* no paths were ever written */
+	if (rc == 0)
+		rc = mdb_cursor_open(txn, old, &c);
+	if (rc != 0)
+		return mdb_fail(st, err, rc, "converting the paths");
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		klen = key_from_v1(&k, key);
+		if (klen < 0)
+			break;
+		k.mv_size = (size_t)klen;
+		k.mv_data = key;
+		rc = mdb_put(txn, paths, &k, &d, MDB_APPEND);
+		if (rc == MDB_KEYEXIST)
+			rc = mdb_put(txn, paths, &k, &d, 0);
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (klen < 0)
+		return cen_errf(err, -CEN_EIO,
+				"store: paths: malformed format-1 key of %zu "
+				"bytes",
+				k.mv_size);
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_drop(txn, old, 1);
+	return rc != 0 ? mdb_fail(st, err, rc, "converting the paths") : 0;
+}
+
+/* Checks the store's format, converting a format-1 store (written before
+ * "format" was recorded); a new store gets this format. */
+static int
+format_check(struct store *st, MDB_txn *txn, struct cen_err *err)
+{
+	MDB_val k = { strlen(KEY_FORMAT), KEY_FORMAT }, d;
+	uint8_t b[4];
+	uint32_t format = 1;
+	int rc = mdb_get(txn, st->dbi[DB_META], &k, &d);
+
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_fail(st, err, rc, "reading meta");
+	if (rc == 0) {
+		if (d.mv_size != 4)
+			return cen_errf(err, -CEN_EIO,
+					"store: meta format has %zu bytes, "
+					"expected 4",
+					d.mv_size);
+		format = get_u32(d.mv_data);
+		if (format == FORMAT)
+			return 0;
+		if (format != 1)
+			return cen_errf(err, -CEN_EIO,
+					"store: format %u, this build reads "
+					"1 and %u (a newer cend wrote it)",
+					format, FORMAT);
+	}
+	rc = paths_from_v1(st, txn, err);
+	if (rc != 0)
+		return rc;
+	put_u32(b, FORMAT);
+	d.mv_size = 4;
+	d.mv_data = b;
+	rc = mdb_put(txn, st->dbi[DB_META], &k, &d, 0);
+	return rc != 0 ? mdb_fail(st, err, rc, "writing meta") : 0;
+}
+
 int
 store_open(const char *dir, size_t map_size, struct store **out,
 	   struct cen_err *err)
@@ -228,7 +334,8 @@ store_open(const char *dir, size_t map_size, struct store **out,
 	rc = mdb_env_set_mapsize(st->env,
 				 map_size ? map_size : MAP_SIZE_DEFAULT);
 	if (rc == 0)
-		rc = mdb_env_set_maxdbs(st->env, 8);
+		rc = mdb_env_set_maxdbs(st->env,
+					8); /* DB_COUNT and a scratch one */
 	/* MDB_NOTLS: snapshots read from a thread pool. */
 	if (rc == 0)
 		rc = mdb_env_open(st->env, path, MDB_NOMETASYNC | MDB_NOTLS,
@@ -240,7 +347,8 @@ store_open(const char *dir, size_t map_size, struct store **out,
 	if (rc != 0)
 		goto fail;
 	if (read_u64(st, txn, KEY_INDEX, &st->applied_index, err) < 0 ||
-	    read_u64(st, txn, KEY_TERM, &st->applied_term, err) < 0) {
+	    read_u64(st, txn, KEY_TERM, &st->applied_term, err) < 0 ||
+	    format_check(st, txn, err) < 0) {
 		mdb_txn_abort(txn);
 		cen_err_prefix(err, "%s: ", path);
 		mdb_env_close(st->env);
@@ -452,42 +560,67 @@ prefix_ok(const struct prefix *p)
 	       p->len <= prefix_maxlen(p->family);
 }
 
-/* Writes attachment, NUL and peer into key; returns the length written or
- * a negative error. */
+/* Address bytes a key holds after a family byte: 4, 16, 0 for NONE or a
+ * byte that is no family. */
+static size_t
+family_bytes(uint8_t family)
+{
+	switch (family) {
+	case PREFIX_AF_INET:
+		return 4;
+	case PREFIX_AF_INET6:
+		return ADDR_BYTES;
+	default:
+		return 0;
+	}
+}
+
+/* Writes attachment, NUL and peer (family, then its address bytes; only
+ * the family byte for none) into key; returns the length written or a
+ * negative error. */
 static int
 key_head(uint8_t *key, const char *attachment, const struct prefix *peer)
 {
 	size_t alen = attachment != NULL ? strlen(attachment) : 0;
+	size_t n;
 
 	if (alen == 0 || alen > ATT_MAX)
 		return -CEN_EINVAL;
 	memcpy(key, attachment, alen + 1);
-	memset(key + PEER_OFF(alen), 0, 1 + ADDR_BYTES);
-	if (peer != NULL && peer->family != PREFIX_AF_NONE) {
-		if (!addr_ok(peer))
-			return -CEN_EINVAL;
-		key[PEER_OFF(alen)] = peer->family;
-		memcpy(key + PEER_OFF(alen) + 1, peer->addr.bytes, ADDR_BYTES);
+	if (peer == NULL || peer->family == PREFIX_AF_NONE) {
+		key[alen + 1] = PREFIX_AF_NONE;
+		return (int)(alen + 2);
 	}
-	return (int)NODE_OFF(alen);
+	if (!addr_ok(peer))
+		return -CEN_EINVAL;
+	n = family_bytes(peer->family);
+	key[alen + 1] = peer->family;
+	memcpy(key + alen + 2, peer->addr.bytes, n);
+	return (int)(alen + 2 + n);
 }
 
-/* The whole key; returns its length or a negative error. */
+/* The whole key, its head's length in *head; returns the key's length or a
+ * negative error.  Bits past the prefix length are cleared. */
 static int
 key_path(uint8_t *key, const char *attachment, const struct prefix *peer,
-	 uint8_t node, const struct prefix *prefix)
+	 uint8_t node, const struct prefix *prefix, size_t *head)
 {
-	int head = key_head(key, attachment, peer);
+	int h = key_head(key, attachment, peer);
+	size_t n;
 
-	if (head < 0)
-		return head;
+	if (h < 0)
+		return h;
 	if (!prefix_ok(prefix))
 		return -CEN_EINVAL;
-	key[head] = node;
-	key[head + 1] = prefix->family;
-	key[head + 2] = prefix->len;
-	memcpy(key + head + 3, prefix->addr.bytes, ADDR_BYTES);
-	return head + 3 + ADDR_BYTES;
+	n = ((size_t)prefix->len + 7) / 8;
+	key[h] = node;
+	key[h + 1] = prefix->family;
+	key[h + 2] = prefix->len;
+	memcpy(key + h + 3, prefix->addr.bytes, n);
+	if (prefix->len % 8 != 0)
+		key[h + 2 + n] &= (uint8_t)(0xff << (8 - prefix->len % 8));
+	*head = (size_t)h;
+	return h + 3 + (int)n;
 }
 
 /* Splits a stored key; false if it is malformed. */
@@ -497,28 +630,75 @@ key_parse(const MDB_val *k, char *attachment, struct prefix *peer,
 {
 	const uint8_t *p = k->mv_data;
 	const uint8_t *nul = memchr(p, '\0', k->mv_size);
-	size_t alen;
+	size_t alen, off, n;
 
 	if (nul == NULL)
 		return false;
 	alen = (size_t)(nul - p);
-	if (alen == 0 || alen > ATT_MAX || k->mv_size != KEY_LEN(alen))
+	if (alen == 0 || alen > ATT_MAX)
 		return false;
 	memcpy(attachment, p, alen + 1);
 	memset(peer, 0, sizeof(*peer));
-	peer->family = p[PEER_OFF(alen)];
-	if (peer->family != PREFIX_AF_NONE) {
-		peer->len = (uint8_t)prefix_maxlen(peer->family);
-		if (peer->len == 0)
-			return false;
-		memcpy(peer->addr.bytes, p + PEER_OFF(alen) + 1, ADDR_BYTES);
-	}
-	*node = p[NODE_OFF(alen)];
 	memset(prefix, 0, sizeof(*prefix));
-	prefix->family = p[PFX_OFF(alen)];
-	prefix->len = p[PFX_OFF(alen) + 1];
-	memcpy(prefix->addr.bytes, p + PFX_OFF(alen) + 2, ADDR_BYTES);
-	return prefix_ok(prefix);
+	off = alen + 1;
+	if (k->mv_size < off + 1)
+		return false;
+	peer->family = p[off++];
+	if (peer->family != PREFIX_AF_NONE) {
+		n = family_bytes(peer->family);
+		if (n == 0 || k->mv_size < off + n)
+			return false;
+		peer->len = (uint8_t)(n * 8);
+		memcpy(peer->addr.bytes, p + off, n);
+		off += n;
+	}
+	if (k->mv_size < off + 3)
+		return false;
+	*node = p[off];
+	prefix->family = p[off + 1];
+	prefix->len = p[off + 2];
+	off += 3;
+	if (!prefix_ok(prefix))
+		return false;
+	n = ((size_t)prefix->len + 7) / 8;
+	if (k->mv_size != off + n)
+		return false;
+	memcpy(prefix->addr.bytes, p + off, n);
+	return true;
+}
+
+/* Rewrites a format-1 key (every address in 16 bytes) as a key of this
+ * format; returns its length, or -CEN_EPARSE if k is malformed. */
+static int
+key_from_v1(const MDB_val *k, uint8_t out[KEY_MAX])
+{
+	const uint8_t *p = k->mv_data;
+	const uint8_t *nul = memchr(p, '\0', k->mv_size);
+	char att[ATT_MAX + 1];
+	struct prefix peer, prefix;
+	size_t alen, head;
+	int klen;
+
+	if (nul == NULL)
+		return -CEN_EPARSE;
+	alen = (size_t)(nul - p);
+	if (alen == 0 || alen > ATT_MAX || k->mv_size != V1_KEY_LEN(alen))
+		return -CEN_EPARSE;
+	memcpy(att, p, alen + 1);
+	memset(&peer, 0, sizeof(peer));
+	peer.family = p[V1_PEER_OFF(alen)];
+	if (peer.family != PREFIX_AF_NONE) {
+		peer.len = (uint8_t)prefix_maxlen(peer.family);
+		memcpy(peer.addr.bytes, p + V1_PEER_OFF(alen) + 1,
+		       family_bytes(peer.family));
+	}
+	memset(&prefix, 0, sizeof(prefix));
+	prefix.family = p[V1_PFX_OFF(alen)];
+	prefix.len = p[V1_PFX_OFF(alen) + 1];
+	memcpy(prefix.addr.bytes, p + V1_PFX_OFF(alen) + 2,
+	       family_bytes(prefix.family));
+	klen = key_path(out, att, &peer, p[V1_NODE_OFF(alen)], &prefix, &head);
+	return klen < 0 ? -CEN_EPARSE : klen;
 }
 
 /*
@@ -550,7 +730,7 @@ del_other_nodes(struct store_txn *t, uint8_t *key, size_t klen, size_t head,
 			break;
 		if (rc != 0)
 			goto fail;
-		if (k.mv_size != klen || memcmp(k.mv_data, key, head) != 0)
+		if (k.mv_size <= head || memcmp(k.mv_data, key, head) != 0)
 			break;
 		node = ((const uint8_t *)k.mv_data)[head];
 		key[head] = node;
@@ -678,15 +858,15 @@ store_put_path_val(struct store_txn *t, const char *attachment,
 	uint8_t key[KEY_MAX];
 	struct head_nodes *h;
 	MDB_val k, d;
-	int klen, head, rc;
+	size_t head;
+	int klen, rc;
 
-	klen = key_path(key, attachment, peer, node, prefix);
+	klen = key_path(key, attachment, peer, node, prefix, &head);
 	if (klen < 0)
 		return klen;
-	head = (int)NODE_OFF(strlen(attachment));
 	k.mv_size = (size_t)klen;
 	k.mv_data = key;
-	h = heads_get(t, key, (size_t)head);
+	h = heads_get(t, key, head);
 	if (h != NULL && heads_only(h, node)) {
 		/* no other node has paths here: nothing to replace */
 		MDB_cursor *c = paths_cursor(t);
@@ -706,7 +886,7 @@ store_put_path_val(struct store_txn *t, const char *attachment,
 	rc = mdb_get(t->txn, t->st->dbi[DB_PATHS], &k, &d);
 	if (rc == MDB_NOTFOUND) {
 		/* a path of another node is replaced */
-		rc = del_other_nodes(t, key, (size_t)klen, (size_t)head, node);
+		rc = del_other_nodes(t, key, (size_t)klen, head, node);
 		key[head] = node;
 		if (rc < 0)
 			goto out;
@@ -734,10 +914,9 @@ store_del_path(struct store_txn *t, const char *attachment,
 	struct head_nodes *h;
 	int klen, rc, only = -1;
 
-	klen = key_path(key, attachment, peer, 0, prefix);
+	klen = key_path(key, attachment, peer, 0, prefix, &head);
 	if (klen < 0)
 		return klen;
-	head = NODE_OFF(strlen(attachment));
 	h = heads_get(t, key, head);
 	for (int i = 0; h != NULL && i < 4; i++) {
 		if (h->bits[i] == 0)
@@ -796,7 +975,7 @@ store_del_paths_of_node(struct store_txn *t, const char *attachment,
 	if (head < 0)
 		return head;
 	if (peer == NULL || peer->family == PREFIX_AF_NONE)
-		head = (int)PEER_OFF(strlen(attachment)); /* name and NUL */
+		head = (int)strlen(attachment) + 1; /* name and NUL */
 	rc = mdb_cursor_open(t->txn, t->st->dbi[DB_PATHS], &c);
 	if (rc != 0)
 		return mdb_fail(t->st, NULL, rc, "opening a cursor");
@@ -804,7 +983,7 @@ store_del_paths_of_node(struct store_txn *t, const char *attachment,
 	k.mv_data = key;
 	rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
 	while (rc == 0) {
-		if (k.mv_size < (size_t)head ||
+		if (k.mv_size <= (size_t)head ||
 		    memcmp(k.mv_data, key, (size_t)head) != 0)
 			break;
 		/* with a peer, the node byte follows the key head */
@@ -1248,9 +1427,9 @@ img_check(const uint8_t *buf, size_t len, size_t key_max, struct cen_err *err)
 	if (memcmp(buf, IMG_MAGIC, 8) != 0)
 		return cen_errf(err, -CEN_EPARSE,
 				"snapshot: bad magic (not a cend snapshot)");
-	if (get_u32(buf + 8) != IMG_VERSION)
+	if (get_u32(buf + 8) != IMG_VERSION && get_u32(buf + 8) != 1)
 		return cen_errf(err, -CEN_EPARSE,
-				"snapshot: version %u, expected %u",
+				"snapshot: version %u, expected 1..%u",
 				get_u32(buf + 8), IMG_VERSION);
 	end = len - IMG_TRAILER;
 	if (XXH3_64bits(buf, end) != get_u64(buf + end))
@@ -1306,13 +1485,17 @@ store_restore(struct store *st, const uint8_t *buf, size_t len,
 {
 	uint64_t index, term;
 	size_t pos, end, key_max;
+	uint8_t key[KEY_MAX], format[4];
+	MDB_val fk = { strlen(KEY_FORMAT), KEY_FORMAT }, fd = { 4, format };
 	MDB_txn *txn;
+	bool v1;
 	int rc;
 
 	key_max = (size_t)mdb_env_get_maxkeysize(st->env);
 	rc = img_check(buf, len, key_max, err);
 	if (rc != 0)
 		return rc;
+	v1 = get_u32(buf + 8) == 1;
 	index = get_u64(buf + 12);
 	term = get_u64(buf + 20);
 	end = len - IMG_TRAILER;
@@ -1336,7 +1519,21 @@ store_restore(struct store *st, const uint8_t *buf, size_t len,
 		d.mv_size = get_u32(buf + pos);
 		d.mv_data = (void *)(buf + pos + 4);
 		pos += 4 + d.mv_size;
-		/* records come in key order: append, which also checks it */
+		if (v1 && db == DB_PATHS) {
+			int klen = key_from_v1(&k, key);
+
+			if (klen < 0) {
+				rc = cen_errf(err, -CEN_EPARSE,
+					      "snapshot: paths: malformed "
+					      "version-1 key of %zu bytes",
+					      k.mv_size);
+				goto fail;
+			}
+			k.mv_size = (size_t)klen;
+			k.mv_data = key;
+		}
+		/* records come in key order (converted keys sort as the
+		 * old ones did): append, which also checks it */
 		rc = mdb_put(txn, st->dbi[db], &k, &d, MDB_APPEND);
 		if (rc == MDB_KEYEXIST) {
 			rc = cen_errf(err, -CEN_EPARSE,
@@ -1355,6 +1552,12 @@ store_restore(struct store *st, const uint8_t *buf, size_t len,
 		rc = write_u64(st, txn, KEY_TERM, term);
 	if (rc != 0) {
 		cen_errf(err, rc, "store: %s", st->errmsg);
+		goto fail;
+	}
+	put_u32(format, FORMAT);
+	rc = mdb_put(txn, st->dbi[DB_META], &fk, &fd, 0);
+	if (rc != 0) {
+		rc = mdb_fail(st, err, rc, "writing meta");
 		goto fail;
 	}
 	rc = mdb_txn_commit(txn);

@@ -6,11 +6,15 @@
  * some whole entry.
  *
  * Layout (named databases of one environment under DIR/state):
- *   meta    "applied_index" -> u64 (big-endian), "applied_term" -> u64
+ *   meta    "applied_index" -> u64 (big-endian), "applied_term" -> u64,
+ *           "format" -> u32 (2; absent in a format-1 store)
  *   model   "yaml" -> the model as model_yaml_emit writes it
- *   paths   key: attachment ID, NUL, peer (1 family byte + 16 address
- *           bytes), node (1 byte), prefix (family, len, 16 address bytes)
- *           -> value: a packed cend.v1.PathAttrs
+ *   paths2  key: attachment ID, NUL, peer (family byte 4, 6 or 0 for
+ *           none, then 4, 16 or no address bytes), node (1 byte), prefix
+ *           (family, len, then the ceil(len/8) address bytes, the bits past
+ *           len zero) -> value: a packed cend.v1.PathAttrs
+ *           (format 1 kept them in "paths", every address in 16 bytes;
+ *           store_open moves them over in one write transaction)
  *   health  attachment ID -> "down" (absent: up)
  *   regions region ID -> "unreachable" (absent: reachable; RegionState)
  *
@@ -37,7 +41,8 @@ struct store_txn;
 /* store.c */
 
 /* Opens (creating) the environment under dir/state; map_size 0 = 64 GiB
- * (sparse). */
+ * (sparse).  A store of an older format is converted first; one of a newer
+ * format is refused with -CEN_EIO. */
 int store_open(const char *dir, size_t map_size, struct store **out,
 	       struct cen_err *err);
 void store_close(struct store *st);
@@ -109,8 +114,9 @@ int store_snapshot_begin(struct store *st, struct store_snap **out);
 int store_snapshot_write(struct store_snap *sn, uint8_t **buf, size_t *len);
 void store_snapshot_end(struct store_snap *sn);
 /* Replaces the whole store with an image from store_snapshot (in one write
- * transaction).  Rejects a corrupt image with -CEN_EPARSE, leaving the
- * store unchanged. */
+ * transaction); an image of the previous version (format-1 path keys) is
+ * converted.  Rejects a corrupt image with -CEN_EPARSE, leaving the store
+ * unchanged. */
 int store_restore(struct store *st, const uint8_t *buf, size_t len,
 		  struct cen_err *err);
 /* The applied index recorded inside an image (0 if corrupt). */

@@ -7,6 +7,8 @@
  * another store unchanged and corrupt images are refused; the attribute
  * and prefix encodings round-trip and reject bad fields by name.
  */
+#include <errno.h>
+#include <lmdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -381,13 +384,15 @@ test_store_put_path_with_new_node_replaces_and_del_path_removes(void **state)
 
 	assert_int_equal(store_snapshot(st, &buf, &len), 0);
 	assert_int_equal(image_records(buf, len, DB_PATHS, r, 4), 3);
-	/* key: "vbr1\0", peer (17), node, prefix (18); none sorts first */
-	assert_int_equal(r[0].klen, 5 + 17 + 1 + 18);
+	/* key: "vbr1\0", peer (family only for none, 1 + 4 for IPv4),
+	 * node, prefix (family, len, 3 bytes for a /24); none sorts first */
+	assert_int_equal(r[0].klen, 5 + 1 + 1 + 2 + 3);
 	assert_int_equal(r[0].key[5], 0);
+	assert_int_equal(r[1].klen, 5 + 5 + 1 + 2 + 3);
 	assert_int_equal(r[1].key[5], PREFIX_AF_INET);
-	assert_int_equal(r[1].key[5 + 17], 3);
-	assert_int_equal(r[2].key[5 + 17], 200);
-	assert_int_equal(r[2].key[5 + 17 + 2], 24);
+	assert_int_equal(r[1].key[5 + 5], 3);
+	assert_int_equal(r[2].key[5 + 5], 200);
+	assert_int_equal(r[2].key[5 + 5 + 2], 24);
 	free(buf);
 
 	assert_int_equal(store_txn_begin(st, &t), 0);
@@ -468,6 +473,362 @@ test_store_del_paths_of_spares_attachment_with_longer_id(void **state)
 	dir_remove(&d);
 	attr_unref(&as, a);
 	attr_store_fini(&as, false);
+}
+
+/* ---- path keys ---------------------------------------------------------- */
+
+/* Splits a path key by the layout store.h documents into att (at least
+ * 64 bytes), peer, node and prefix; false if it does not follow it. */
+static bool
+key_split(const uint8_t *k, size_t klen, char *att, struct prefix *peer,
+	  uint8_t *node, struct prefix *p)
+{
+	const uint8_t *nul = memchr(k, '\0', klen);
+	size_t off, n;
+
+	if (nul == NULL || nul - k >= 64)
+		return false;
+	off = (size_t)(nul - k) + 1;
+	memcpy(att, k, off);
+	memset(peer, 0, sizeof(*peer));
+	memset(p, 0, sizeof(*p));
+	if (off + 1 > klen)
+		return false;
+	peer->family = k[off++];
+	n = peer->family == PREFIX_AF_INET    ? 4
+	    : peer->family == PREFIX_AF_INET6 ? 16
+					      : 0;
+	if (peer->family != PREFIX_AF_NONE) {
+		if (n == 0 || off + n > klen)
+			return false;
+		peer->len = (uint8_t)(n * 8);
+		memcpy(peer->addr.bytes, k + off, n);
+		off += n;
+	}
+	if (off + 3 > klen)
+		return false;
+	*node = k[off];
+	p->family = k[off + 1];
+	p->len = k[off + 2];
+	off += 3;
+	if (p->len > prefix_maxlen(p->family) || prefix_maxlen(p->family) == 0)
+		return false;
+	n = ((size_t)p->len + 7) / 8;
+	if (off + n != klen)
+		return false;
+	memcpy(p->addr.bytes, k + off, n);
+	return true;
+}
+
+/* A path key as "att|peer|node|prefix", or NULL if it does not follow the
+ * layout.  The caller frees it. */
+static char *
+key_string(const uint8_t *k, size_t klen)
+{
+	struct prefix peer, p;
+	char att[64], pb[PREFIX_STRLEN] = "-", xb[PREFIX_STRLEN], *s;
+	uint8_t node;
+
+	if (!key_split(k, klen, att, &peer, &node, &p))
+		return NULL;
+	if (peer.family != PREFIX_AF_NONE)
+		prefix_fmt_addr(&peer, pb, sizeof(pb));
+	s = malloc(strlen(att) + 2 * PREFIX_STRLEN + 16);
+	assert_non_null(s);
+	sprintf(s, "%s|%s|%u|%s", att, pb, node,
+		prefix_fmt(&p, xb, sizeof(xb)));
+	return s;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The paths the model of the test expects. */
+struct want_path {
+	const char *att;
+	struct prefix peer, prefix;
+	uint8_t node;
+	bool alive;
+};
+
+/* Fails unless st holds exactly the live paths of w, each key in the
+ * documented layout. */
+static void
+expect_paths(struct store *st, const struct want_path *w, size_t nw,
+	     const char *when)
+{
+	uint8_t *buf;
+	size_t len, n, nwant = 0;
+	struct rec *r;
+	char **got, **want;
+
+	assert_int_equal(store_snapshot(st, &buf, &len), 0);
+	n = image_records(buf, len, DB_PATHS, NULL, 0);
+	r = calloc(n + 1, sizeof(*r));
+	got = calloc(n + 1, sizeof(*got));
+	want = calloc(nw + 1, sizeof(*want));
+	assert_true(r != NULL && got != NULL && want != NULL);
+	image_records(buf, len, DB_PATHS, r, n);
+	for (size_t i = 0; i < n; i++) {
+		got[i] = key_string(r[i].key, r[i].klen);
+		if (got[i] == NULL)
+			fail_msg("%s: key %zu of %u bytes is malformed", when,
+				 i, r[i].klen);
+	}
+	for (size_t i = 0; i < nw; i++) {
+		char pb[PREFIX_STRLEN] = "-", xb[PREFIX_STRLEN];
+
+		if (!w[i].alive)
+			continue;
+		if (w[i].peer.family != PREFIX_AF_NONE)
+			prefix_fmt_addr(&w[i].peer, pb, sizeof(pb));
+		want[nwant] = malloc(strlen(w[i].att) + 2 * PREFIX_STRLEN + 16);
+		assert_non_null(want[nwant]);
+		sprintf(want[nwant++], "%s|%s|%u|%s", w[i].att, pb, w[i].node,
+			prefix_fmt(&w[i].prefix, xb, sizeof(xb)));
+	}
+	qsort(want, nwant, sizeof(*want), str_cmp);
+	qsort(got, n, sizeof(*got), str_cmp);
+	for (size_t i = 0; i < n || i < nwant; i++) {
+		const char *g = i < n ? got[i] : "(none)";
+		const char *x = i < nwant ? want[i] : "(none)";
+
+		if (strcmp(g, x) != 0)
+			fail_msg("%s: path %zu: store has %s, expected %s "
+				 "(%zu paths, expected %zu)",
+				 when, i, g, x, n, nwant);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(got[i]);
+	for (size_t i = 0; i < nwant; i++)
+		free(want[i]);
+	free(got);
+	free(want);
+	free(r);
+	free(buf);
+}
+
+static bool
+same_peer(const struct prefix *a, const struct prefix *b)
+{
+	return a->family == b->family &&
+	       (a->family == PREFIX_AF_NONE ||
+		memcmp(a->addr.bytes, b->addr.bytes, 16) == 0);
+}
+
+static void
+test_store_path_keys_keep_families_peers_and_attachments_apart(void **state)
+{
+	static const char *atts[] = { "vbr-1", "vbr-10", "vbr-1a", "vbr" };
+	static const char *peer_s[] = { "10.0.0.1", "10.0.0.2", "2001:db8::1",
+					"2001:db8::2", NULL };
+	static const char *pfx_s[] = {
+		"0.0.0.0/0",
+		"10.0.0.0/8",
+		"10.1.2.128/25",
+		"192.0.2.1/32",
+		"255.255.255.255/32",
+		"::/0",
+		"2001:db8::/32",
+		"2001:db8:0:0:8000::/65",
+		"2001:db8::1/128",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+	};
+	enum {
+		NA = 4,
+		NP = 5,
+		NX = 10
+	};
+	struct want_path w[NA * NP * NX];
+	struct attr_store as;
+	struct store_txn *t;
+	struct store *st;
+	struct dir d;
+	const struct attrs *a;
+	size_t nw = 0;
+	int expect;
+
+	attr_store_init(&as);
+	a = simple_attrs(&as, 65001, 1);
+	dir_make(&d);
+	st = open_store(&d);
+	/* every prefix under node 1 or 2 (by prefix), for every peer */
+	assert_int_equal(store_txn_begin(st, &t), 0);
+	for (size_t i = 0; i < NA; i++)
+		for (size_t j = 0; j < NP; j++)
+			for (size_t k = 0; k < NX; k++) {
+				struct want_path *x = &w[nw++];
+
+				x->att = atts[i];
+				memset(&x->peer, 0, sizeof(x->peer));
+				if (peer_s[j] != NULL)
+					x->peer = addr(peer_s[j]);
+				x->prefix = pfx(pfx_s[k]);
+				x->node = (uint8_t)(1 + k % 2);
+				x->alive = true;
+				put_path(t, x->att, &x->peer, x->node,
+					 &x->prefix, a);
+			}
+	assert_int_equal(store_txn_commit(t, 1, 1), 0);
+	expect_paths(st, w, nw, "after the puts");
+
+	/* a store reopened reads the same keys */
+	store_close(st);
+	st = open_store(&d);
+	expect_paths(st, w, nw, "after a reopen");
+
+	/* a new node replaces the path of another node, whatever the
+	 * lengths of the keys around it */
+	assert_int_equal(store_txn_begin(st, &t), 0);
+	for (size_t i = 0; i < nw; i++) {
+		if (i % 3 != 0)
+			continue;
+		w[i].node = (uint8_t)(w[i].node == 1 ? 7 : 1);
+		put_path(t, w[i].att, &w[i].peer, w[i].node, &w[i].prefix, a);
+	}
+	assert_int_equal(store_txn_commit(t, 2, 1), 0);
+	expect_paths(st, w, nw, "after replacing nodes");
+
+	/* single deletes: "vbr-1"'s /0 and /128 paths of its IPv6 peer */
+	assert_int_equal(store_txn_begin(st, &t), 0);
+	for (size_t i = 0; i < nw; i++) {
+		if (strcmp(w[i].att, "vbr-1") != 0 ||
+		    w[i].peer.family != PREFIX_AF_INET6 ||
+		    (w[i].prefix.len != 0 && w[i].prefix.len != 128))
+			continue;
+		assert_int_equal(
+			store_del_path(t, w[i].att, &w[i].peer, &w[i].prefix),
+			0);
+		assert_int_equal(
+			store_del_path(t, w[i].att, &w[i].peer, &w[i].prefix),
+			-CEN_ENOENT);
+		w[i].alive = false;
+	}
+	assert_int_equal(store_txn_commit(t, 3, 1), 0);
+	expect_paths(st, w, nw, "after single deletes");
+
+	/* the paths of one peer and one node: "vbr-10", 10.0.0.1, node 1 */
+	{
+		struct prefix peer = addr("10.0.0.1");
+
+		expect = 0;
+		for (size_t i = 0; i < nw; i++)
+			if (w[i].alive && strcmp(w[i].att, "vbr-10") == 0 &&
+			    same_peer(&w[i].peer, &peer) && w[i].node == 1) {
+				w[i].alive = false;
+				expect++;
+			}
+		assert_true(expect > 0);
+		assert_int_equal(store_txn_begin(st, &t), 0);
+		assert_int_equal(store_del_paths_of_node(t, "vbr-10", &peer, 1),
+				 expect);
+		assert_int_equal(store_txn_commit(t, 4, 1), 0);
+		expect_paths(st, w, nw, "after deleting a peer's node");
+	}
+
+	/* every path of one peer: "vbr-1", 2001:db8::2 */
+	{
+		struct prefix peer = addr("2001:db8::2");
+
+		expect = 0;
+		for (size_t i = 0; i < nw; i++)
+			if (w[i].alive && strcmp(w[i].att, "vbr-1") == 0 &&
+			    same_peer(&w[i].peer, &peer)) {
+				w[i].alive = false;
+				expect++;
+			}
+		assert_int_equal(expect, NX - 4); /* less the single ones */
+		assert_int_equal(store_txn_begin(st, &t), 0);
+		assert_int_equal(store_del_paths_of(t, "vbr-1", &peer), expect);
+		assert_int_equal(store_del_paths_of(t, "vbr-1", &peer), 0);
+		assert_int_equal(store_txn_commit(t, 5, 1), 0);
+		expect_paths(st, w, nw, "after deleting a peer");
+	}
+
+	/* every path of an attachment: "vbr-1", whose ID starts others */
+	expect = 0;
+	for (size_t i = 0; i < nw; i++)
+		if (w[i].alive && strcmp(w[i].att, "vbr-1") == 0) {
+			w[i].alive = false;
+			expect++;
+		}
+	assert_int_equal(store_txn_begin(st, &t), 0);
+	assert_int_equal(store_del_paths_of(t, "vbr-1", NULL), expect);
+	assert_int_equal(store_del_paths_of(t, "vbr-", NULL), 0);
+	assert_int_equal(store_txn_commit(t, 6, 1), 0);
+	expect_paths(st, w, nw, "after deleting an attachment");
+
+	store_close(st);
+	dir_remove(&d);
+	attr_unref(&as, a);
+	attr_store_fini(&as, false);
+}
+
+/* Paths of both families under IPv4 and IPv6 peers load back into the
+ * engine they were built into directly, /0 to /32 and /128. */
+static void
+test_store_path_keys_round_trip_both_families_through_load(void **state)
+{
+	static const char *atts[] = { "vbr1", "vbr10", "ccn1" };
+	static const char *peer_s[] = { "127.0.0.11", "127.0.0.21",
+					"2001:db8::1" };
+	static const char *pfx_s[] = {
+		"0.0.0.0/0",	      "10.0.0.0/8",
+		"10.1.2.128/25",      "10.1.2.3/32",
+		"255.255.255.255/32", "::/0",
+		"2001:db8::/32",      "2001:db8:0:0:8000::/65",
+		"2001:db8::1/128",
+	};
+	struct engine *direct, *e;
+	struct cen_err err = { 0 };
+	struct store_txn *t;
+	const struct attrs *a;
+	struct store *st;
+	struct model m;
+	struct dir d;
+	char *want, *got;
+
+	load_topology(&m);
+	direct = engine_new();
+	assert_int_equal(engine_apply(direct, &m, &err), 0);
+	a = simple_attrs(engine_attrs(direct), 65001, 1);
+	dir_make(&d);
+	st = open_store(&d);
+	assert_int_equal(store_txn_begin(st, &t), 0);
+	assert_int_equal(store_put_model(t, &m), 0);
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = 0; k < sizeof(pfx_s) / sizeof(pfx_s[0]); k++) {
+			struct engine_path_in in = { .attachment = atts[i] };
+
+			in.peer = addr(peer_s[i]);
+			in.node = (uint8_t)(1 + k % 3);
+			in.prefix = pfx(pfx_s[k]);
+			in.attrs = a;
+			if (engine_path_add(direct, &in, &err) != 0)
+				fail_msg("engine_path_add: %s", err.msg);
+			put_path(t, in.attachment, &in.peer, in.node,
+				 &in.prefix, a);
+		}
+	assert_int_equal(store_txn_commit(t, 1, 1), 0);
+	engine_drain(direct);
+	e = load_engine(st);
+	want = engine_dump(direct);
+	got = engine_dump(e);
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_true(engine_hash(e) == engine_hash(direct));
+	free(want);
+	free(got);
+	engine_free(e);
+	attr_unref(engine_attrs(direct), a);
+	engine_free(direct);
+	model_free(&m);
+	store_close(st);
+	dir_remove(&d);
 }
 
 /* ---- model and health --------------------------------------------------- */
@@ -942,9 +1303,9 @@ test_store_restore_rejects_corrupt_images_leaving_store_unchanged(void **state)
 	expect_rejected(dst, before, blen, bad, len, "bad magic");
 
 	memcpy(bad, img, len);
-	bad[11] = 2;
+	bad[11] = 3;
 	rehash(bad, len);
-	expect_rejected(dst, before, blen, bad, len, "version 2");
+	expect_rejected(dst, before, blen, bad, len, "version 3");
 
 	/* valid hash, but the first record's key runs past the end */
 	memcpy(bad, img, len);
@@ -983,6 +1344,332 @@ test_store_restore_rejects_corrupt_images_leaving_store_unchanged(void **state)
 	store_close(dst);
 	dir_remove(&ds);
 	dir_remove(&dd);
+}
+
+/* ---- format 1 ----------------------------------------------------------- */
+
+/* A format-1 path key: attachment, NUL, peer family + 16 address bytes,
+ * node, prefix family + len + 16 address bytes. */
+static size_t
+v1_key(uint8_t *key, const char *att, const struct prefix *peer, uint8_t node,
+       const struct prefix *p)
+{
+	size_t alen = strlen(att);
+
+	memset(key, 0, alen + 37);
+	memcpy(key, att, alen + 1);
+	if (peer->family != PREFIX_AF_NONE) {
+		key[alen + 1] = peer->family;
+		memcpy(key + alen + 2, peer->addr.bytes, 16);
+	}
+	key[alen + 18] = node;
+	key[alen + 19] = p->family;
+	key[alen + 20] = p->len;
+	memcpy(key + alen + 21, p->addr.bytes, 16);
+	return alen + 37;
+}
+
+static void
+mdb_ok(int rc, const char *what)
+{
+	if (rc != 0)
+		fail_msg("%s: %s", what, mdb_strerror(rc));
+}
+
+static void
+raw_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void *v,
+	size_t vlen)
+{
+	MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
+
+	mdb_ok(mdb_put(txn, dbi, &key, &val, 0), "mdb_put");
+}
+
+/* Opens dir/state with LMDB directly: the named databases of the store. */
+static MDB_env *
+raw_open(const struct dir *d, MDB_txn **txn, MDB_dbi dbi[5])
+{
+	static const char *names[] = { "meta", "model", "paths", "health",
+				       "regions" };
+	char path[128];
+	MDB_env *env;
+
+	snprintf(path, sizeof(path), "%s/state", d->path);
+	assert_int_equal(mkdir(path, 0755) == 0 || errno == EEXIST, 1);
+	mdb_ok(mdb_env_create(&env), "mdb_env_create");
+	mdb_ok(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
+	mdb_ok(mdb_env_set_mapsize(env, (size_t)1 << 30), "mapsize");
+	mdb_ok(mdb_env_open(env, path, 0, 0644), "mdb_env_open");
+	mdb_ok(mdb_txn_begin(env, NULL, 0, txn), "mdb_txn_begin");
+	for (int i = 0; i < 5; i++)
+		mdb_ok(mdb_dbi_open(*txn, names[i], MDB_CREATE, &dbi[i]),
+		       "mdb_dbi_open");
+	return env;
+}
+
+/* The value of meta "format" in an image, or -1 if it has none. */
+static long
+image_format(const uint8_t *buf, size_t len)
+{
+	struct rec r[8];
+	size_t n = image_records(buf, len, DB_META, r, 8);
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (r[i].klen == 6 && memcmp(r[i].key, "format", 6) == 0) {
+			assert_int_equal(r[i].vlen, 4);
+			return (long)((uint32_t)r[i].val[0] << 24 |
+				      (uint32_t)r[i].val[1] << 16 |
+				      (uint32_t)r[i].val[2] << 8 | r[i].val[3]);
+		}
+	return -1;
+}
+
+static void
+test_store_open_converts_a_format_1_store_in_place(void **state)
+{
+	static const char *atts[] = { "vbr1", "vbr10", "ccn1" };
+	static const char *peer_s[] = { "127.0.0.11", "127.0.0.21",
+					"2001:db8::1" };
+	static const char *pfx_s[] = {
+		"0.0.0.0/0",	   "10.0.0.0/8",    "10.1.2.128/25",
+		"10.1.2.3/32",	   "2001:db8::/32", "2001:db8:0:0:8000::/65",
+		"2001:db8::1/128", "::/0",
+	};
+	enum {
+		NX = sizeof(pfx_s) / sizeof(pfx_s[0]),
+		MANY = 3000 /* /24s of vbr1: many pages */
+	};
+	struct want_path *w;
+	struct engine *direct, *e;
+	struct cen_err err = { 0 };
+	const struct attrs *a;
+	struct store *st;
+	struct model m;
+	struct dir d;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi[5];
+	uint8_t key[128], num[8], *val, *img, *img2;
+	size_t vlen, len, len2, nw = 0;
+	char *yaml, *want, *got;
+
+	w = calloc(3 * NX + MANY + 1, sizeof(*w));
+	assert_non_null(w);
+	load_topology(&m);
+	direct = engine_new();
+	assert_int_equal(engine_apply(direct, &m, &err), 0);
+	a = simple_attrs(engine_attrs(direct), 65001, 1);
+	assert_int_equal(store_attrs_pack(a, &val, &vlen), 0);
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = 0; k < NX; k++) {
+			w[nw].att = atts[i];
+			w[nw].peer = addr(peer_s[i]);
+			w[nw].prefix = pfx(pfx_s[k]);
+			w[nw].node = (uint8_t)(1 + k % 3);
+			w[nw++].alive = true;
+		}
+	for (uint32_t k = 0; k < MANY; k++) {
+		w[nw].att = "vbr1";
+		w[nw].peer = addr("127.0.0.12");
+		prefix_from_v4(&w[nw].prefix, 0x0b000000u + (k << 8), 24);
+		w[nw].node = 2;
+		w[nw++].alive = true;
+	}
+	for (size_t i = 0; i < nw; i++) {
+		struct engine_path_in in = { .attachment = w[i].att };
+
+		in.peer = w[i].peer;
+		in.node = w[i].node;
+		in.prefix = w[i].prefix;
+		in.attrs = a;
+		if (engine_path_add(direct, &in, &err) != 0)
+			fail_msg("engine_path_add: %s", err.msg);
+	}
+	engine_drain(direct);
+	/* a peerless path, not loaded (no such path in the engine) but kept */
+	w[nw].att = "vbr-gone";
+	w[nw].prefix = pfx("10.9.0.0/16");
+	w[nw].node = 1;
+	w[nw++].alive = true;
+
+	/* the store as a build of format 1 left it */
+	dir_make(&d);
+	env = raw_open(&d, &txn, dbi);
+	memset(num, 0, sizeof(num));
+	num[7] = 42;
+	raw_put(txn, dbi[DB_META], "applied_index", 13, num, 8);
+	num[7] = 3;
+	raw_put(txn, dbi[DB_META], "applied_term", 12, num, 8);
+	yaml = model_yaml_emit(&m);
+	assert_non_null(yaml);
+	raw_put(txn, dbi[DB_MODEL], "yaml", 4, yaml, strlen(yaml));
+	free(yaml);
+	for (size_t i = 0; i < nw; i++)
+		raw_put(txn, dbi[DB_PATHS], key,
+			v1_key(key, w[i].att, &w[i].peer, w[i].node,
+			       &w[i].prefix),
+			val, vlen);
+	mdb_ok(mdb_txn_commit(txn), "mdb_txn_commit");
+	mdb_env_close(env);
+
+	st = open_store(&d);
+	assert_int_equal(store_applied_index(st), 42);
+	assert_int_equal(store_applied_term(st), 3);
+	expect_paths(st, w, nw, "after the conversion");
+	e = load_engine(st);
+	want = engine_dump(direct);
+	got = engine_dump(e);
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	engine_free(e);
+	assert_int_equal(store_snapshot(st, &img, &len), 0);
+	assert_int_equal(image_format(img, len), 2);
+
+	/* converted once: a reopen finds the same store */
+	store_close(st);
+	st = open_store(&d);
+	assert_int_equal(store_snapshot(st, &img2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(img2, img, len);
+	free(img2);
+	free(img);
+	store_close(st);
+
+	/* the format-1 database is gone */
+	{
+		char path[128];
+		MDB_dbi old;
+
+		snprintf(path, sizeof(path), "%s/state", d.path);
+		mdb_ok(mdb_env_create(&env), "mdb_env_create");
+		mdb_ok(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
+		mdb_ok(mdb_env_open(env, path, MDB_RDONLY, 0644),
+		       "mdb_env_open");
+		mdb_ok(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn),
+		       "mdb_txn_begin");
+		assert_int_equal(mdb_dbi_open(txn, "paths", 0, &old),
+				 MDB_NOTFOUND);
+		mdb_txn_abort(txn);
+		mdb_env_close(env);
+	}
+
+	/* a format this build does not know is refused */
+	env = raw_open(&d, &txn, dbi);
+	memset(num, 0, sizeof(num));
+	num[3] = 3;
+	raw_put(txn, dbi[DB_META], "format", 6, num, 4);
+	mdb_ok(mdb_txn_commit(txn), "mdb_txn_commit");
+	mdb_env_close(env);
+	st = NULL;
+	assert_int_equal(store_open(d.path, 0, &st, &err), -CEN_EIO);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "format 3"));
+
+	dir_remove(&d);
+	free(val);
+	free(w);
+	attr_unref(engine_attrs(direct), a);
+	engine_free(direct);
+	model_free(&m);
+}
+
+/* A version-1 image (format-1 path keys, no "format" in meta) restores
+ * into the store its version-2 twin gives. */
+static void
+test_store_restore_converts_a_version_1_image(void **state)
+{
+	struct store *a, *b;
+	struct cen_err err = { 0 };
+	struct dir da, db;
+	uint8_t *img, *img2, *old;
+	size_t len, len2, olen = 28, pos = 28;
+
+	dir_make(&da);
+	dir_make(&db);
+	a = open_store(&da);
+	b = open_store(&db);
+	fill_store(a, 3000);
+	{
+		struct prefix peer = addr("2001:db8::1"), none = { 0 };
+		struct prefix p = pfx("2001:db8:1::/48"), q = pfx("0.0.0.0/0");
+		struct attr_store as;
+		const struct attrs *x;
+		struct store_txn *t;
+
+		attr_store_init(&as);
+		x = simple_attrs(&as, 65009, 2);
+		assert_int_equal(store_txn_begin(a, &t), 0);
+		put_path(t, "ccn1", &peer, 4, &p, x);
+		put_path(t, "ccn1", &peer, 4, &q, x);
+		put_path(t, "vbr1", &none, 0, &p, x);
+		assert_int_equal(store_txn_commit(t, 5000, 2), 0);
+		attr_unref(&as, x);
+		attr_store_fini(&as, false);
+	}
+	assert_int_equal(store_snapshot(a, &img, &len), 0);
+
+	/* the same image as version 1 wrote it */
+	old = malloc(2 * len);
+	assert_non_null(old);
+	memcpy(old, img, 28);
+	old[11] = 1;
+	while (pos < len - 8) {
+		uint8_t rdb = img[pos], k1[128];
+		const uint8_t *k = img + pos + 5, *v;
+		uint32_t klen = (uint32_t)img[pos + 1] << 24 |
+				(uint32_t)img[pos + 2] << 16 |
+				(uint32_t)img[pos + 3] << 8 | img[pos + 4];
+		uint32_t vlen;
+
+		v = k + klen + 4;
+		vlen = (uint32_t)k[klen] << 24 | (uint32_t)k[klen + 1] << 16 |
+		       (uint32_t)k[klen + 2] << 8 | k[klen + 3];
+		pos += 5 + klen + 4 + vlen;
+		if (rdb == DB_META && klen == 6 && memcmp(k, "format", 6) == 0)
+			continue;
+		if (rdb == DB_PATHS) {
+			char att[64];
+			struct prefix peer, p;
+			uint8_t node;
+
+			assert_true(key_split(k, klen, att, &peer, &node, &p));
+			klen = (uint32_t)v1_key(k1, att, &peer, node, &p);
+			k = k1;
+		}
+		old[olen] = rdb;
+		old[olen + 1] = (uint8_t)(klen >> 24);
+		old[olen + 2] = (uint8_t)(klen >> 16);
+		old[olen + 3] = (uint8_t)(klen >> 8);
+		old[olen + 4] = (uint8_t)klen;
+		memcpy(old + olen + 5, k, klen);
+		olen += 5 + klen;
+		memcpy(old + olen, v - 4, 4 + vlen);
+		olen += 4 + vlen;
+	}
+	olen += 8;
+	rehash(old, olen);
+	assert_true(olen > len); /* format-1 keys are longer */
+
+	assert_int_equal(store_image_index(old, olen), 5000);
+	if (store_restore(b, old, olen, &err) != 0)
+		fail_msg("store_restore: %s", err.msg);
+	assert_int_equal(store_snapshot(b, &img2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(img2, img, len);
+	free(img2);
+	store_close(b);
+	b = open_store(&db);
+	assert_int_equal(count_records(b, DB_PATHS), 3003);
+
+	free(old);
+	free(img);
+	store_close(a);
+	store_close(b);
+	dir_remove(&da);
+	dir_remove(&db);
 }
 
 /* ---- attributes and prefixes -------------------------------------------- */
@@ -1268,6 +1955,10 @@ main(void)
 			test_store_put_path_with_new_node_replaces_and_del_path_removes),
 		cmocka_unit_test(
 			test_store_del_paths_of_spares_attachment_with_longer_id),
+		cmocka_unit_test(
+			test_store_path_keys_keep_families_peers_and_attachments_apart),
+		cmocka_unit_test(
+			test_store_path_keys_round_trip_both_families_through_load),
 		cmocka_unit_test(test_store_model_round_trips_through_load),
 		cmocka_unit_test(
 			test_store_region_unreachable_is_kept_and_reachable_removes_it),
@@ -1279,6 +1970,9 @@ main(void)
 			test_store_snapshot_restores_into_another_store_with_same_load_hash),
 		cmocka_unit_test(
 			test_store_restore_rejects_corrupt_images_leaving_store_unchanged),
+		cmocka_unit_test(
+			test_store_open_converts_a_format_1_store_in_place),
+		cmocka_unit_test(test_store_restore_converts_a_version_1_image),
 		cmocka_unit_test(test_store_attrs_round_trip_every_field),
 		cmocka_unit_test(
 			test_store_attrs_unpack_rejects_bad_fields_by_name),
