@@ -163,6 +163,25 @@ adj_find(const struct adj_rib *r, const struct prefix *p)
 	return r->slots[s].idx1 != 0 ? r->slots[s].idx1 - 1 : ADJ_NONE;
 }
 
+void
+adj_prefetch(const struct adj_rib *r, const struct prefix *p, bool far)
+{
+	uint32_t hash;
+	const struct adj_slot *sl;
+
+	if (r->nslots == 0)
+		return;
+	hash = pfx_hash(p);
+	sl = &r->slots[hash & (r->nslots - 1)];
+	if (far) {
+		__builtin_prefetch(sl);
+		return;
+	}
+	/* the first slot of the run is the one, nearly always */
+	if (sl->idx1 != 0 && sl->hash == hash)
+		__builtin_prefetch(&r->ents[sl->idx1 - 1]);
+}
+
 static void
 slots_grow(struct adj_rib *r)
 {

@@ -85,6 +85,11 @@ void adj_fini(struct adj_rib *r, struct attr_store *st);
 
 /* The entry of p: ADJ_NONE when there is none. */
 uint32_t adj_find(const struct adj_rib *r, const struct prefix *p);
+/* Starts loading what adj_find(r, p) will read: p's index slot, and its
+ * entry once the slot is in the cache (a caller that walks a list of
+ * prefixes calls it with far = true a few prefixes ahead, then with far =
+ * false nearer).  A hint only. */
+void adj_prefetch(const struct adj_rib *r, const struct prefix *p, bool far);
 /* The entry of p, made (empty) when there is none.  An empty entry must be
  * given to adj_release once the caller is done with it. */
 uint32_t adj_get(struct adj_rib *r, const struct prefix *p);

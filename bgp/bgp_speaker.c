@@ -552,6 +552,9 @@ advertise(struct peer *p, struct adv *v, size_t n)
  * their UPDATEs are built, so a whole table goes out in slices. */
 #define ADVERTISE_SLICE 16384
 
+/* How far ahead advertise_dirty prefetches. */
+#define ADJ_AHEAD 8
+
 /*
  * Sends the peer what changed for its dirty prefixes.  The Adj-RIB-Out
  * holds the learned set a prefix was last advertised with (a set of the
@@ -582,6 +585,13 @@ advertise_dirty(struct bgp_speaker *sp, struct peer *p)
 		bool gone = pfx.pad[0] == DIRTY_GONE;
 		const struct attrs *learned;
 
+		/* the Adj-RIB-Out's slots and entries are cache misses one
+		 * by one: start them ahead */
+		if (d + ADJ_AHEAD < p->ndirty)
+			adj_prefetch(&p->rib, &p->dirty[d + ADJ_AHEAD], true);
+		if (d + ADJ_AHEAD / 2 < p->ndirty)
+			adj_prefetch(&p->rib, &p->dirty[d + ADJ_AHEAD / 2],
+				     false);
 		/* a prefix gone from the table is in no view of it: no
 		 * lookup (if it came back, a later touch has it) */
 		pfx.pad[0] = 0;
