@@ -6,7 +6,8 @@
 # PREFIXES IPv4 /24s to node 1, receivers attached to nodes 2 and 3 count
 # them; then everything is withdrawn.  In the same run, BIRD 2 as a single
 # reflector (../shared/bench/rr-bench.sh bird), so the two can be compared
-# on the same machine.  Prints both results and cend's peak RSS per node.
+# on the same machine.  Prints both results and cend's peak RSS per node
+# (with its split into anonymous memory and mapped file pages).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -87,6 +88,19 @@ for i in 1 2 3; do
 		>"$work/n$i.log" 2>&1 &
 	pids+=($!)
 done
+# every 50 ms, each node's resident memory split into anonymous memory and
+# file pages mapped (LMDB's data file is read through its map): which of
+# the two makes the peak
+(
+	while sleep 0.05; do
+		for i in 1 2 3; do
+			p=${pids[$((i - 1))]}
+			[ -e /proc/$p/status ] || exit 0
+			awk -v i=$i '/^VmRSS|^RssAnon|^RssFile/{v = v " " $2}
+				END{print i v}' /proc/$p/status
+		done
+	done >"$work/mem.txt"
+) &
 ctl() { "$build/cenctl" --endpoints $net.1:7101,$net.2:7101,$net.3:7101 "$@"; }
 deadline=$((SECONDS + 30))
 until ctl apply -f "$work/topo.yaml" >/dev/null 2>&1; do
@@ -111,7 +125,9 @@ tck=$(getconf CLK_TCK)
 for i in 1 2 3; do
 	p=${pids[$((i - 1))]}
 	cpu=$(awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' /proc/$p/stat)
-	echo "cend node $i peak_rss_kb=$(awk '/VmHWM/{print $2}' /proc/$p/status) cpu_s=$cpu"
+	split=$(awk -v i=$i '$1 == i && $2 > m {m = $2; a = $3; f = $4}
+		END{printf "anon_kb=%d file_kb=%d", a, f}' "$work/mem.txt")
+	echo "cend node $i peak_rss_kb=$(awk '/VmHWM/{print $2}' /proc/$p/status) cpu_s=$cpu (at the largest sample: $split)"
 done
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 wait 2>/dev/null || true
