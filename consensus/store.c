@@ -110,6 +110,7 @@ struct store {
 	uint64_t applied_index, applied_term;
 	char errmsg[256];
 	struct head_nodes heads[HEADS_SIZE];
+	struct head_nodes *last_head; /* heads_get's last answer */
 };
 
 struct store_txn {
@@ -785,7 +786,13 @@ heads_get(struct store_txn *t, const uint8_t *key, size_t head)
 	uint8_t probe[KEY_MAX];
 	int rc, n = 0;
 
+	/* paths come in runs of one range (a PathUpdate): the last one
+	 * first, without hashing its key */
+	h = t->st->last_head;
+	if (h != NULL && h->len == head && memcmp(h->key, key, head) == 0)
+		return h;
 	h = &t->st->heads[XXH3_64bits(key, head) & (HEADS_SIZE - 1)];
+	t->st->last_head = h;
 	if (h->len == head && memcmp(h->key, key, head) == 0)
 		return h;
 	h->len = 0;

@@ -193,7 +193,19 @@ by_id(struct hmap *m, const char *id)
 static struct e_att *
 att_by_id(struct engine *e, const char *id)
 {
-	return id != NULL ? by_id(&e->att_by_id, id) : NULL;
+	struct e_att *a;
+
+	if (id == NULL)
+		return NULL;
+	/* paths come in runs of one attachment (a PathUpdate): the last one
+	 * found is compared first */
+	if (e->last_att < e->natts && (a = e->atts[e->last_att]) != NULL &&
+	    strcmp(a->id, id) == 0)
+		return a;
+	a = by_id(&e->att_by_id, id);
+	if (a != NULL)
+		e->last_att = a->idx;
+	return a;
 }
 
 static struct e_table *
@@ -1229,6 +1241,22 @@ engine_set_health(struct engine *e, const char *attachment, bool up,
 
 /* ---- paths --------------------------------------------------------- */
 
+/* The index of peer address addr, 0 if it has none (peers are never
+ * removed; the last one found is compared first). */
+static uint32_t
+peer_find(struct engine *e, const struct prefix *addr)
+{
+	uintptr_t idx;
+
+	if (e->last_peer != 0 && e->last_peer < e->npeers &&
+	    prefix_equal(&e->peers[e->last_peer], addr))
+		return e->last_peer;
+	idx = (uintptr_t)hmap_get(&e->peer_by_addr, prefix_hash(addr), addr);
+	if (idx != 0)
+		e->last_peer = (uint32_t)idx;
+	return (uint32_t)idx;
+}
+
 static uint32_t
 peer_intern(struct engine *e, const struct prefix *addr)
 {
@@ -1237,10 +1265,9 @@ peer_intern(struct engine *e, const struct prefix *addr)
 
 	if (addr == NULL || addr->family == PREFIX_AF_NONE)
 		return 0;
-	h = prefix_hash(addr);
-	idx = (uintptr_t)hmap_get(&e->peer_by_addr, h, addr);
-	if (idx != 0)
+	if ((idx = peer_find(e, addr)) != 0)
 		return (uint32_t)idx;
+	h = prefix_hash(addr);
 	if (e->npeers == e->cappeers) {
 		struct prefix *nv =
 			realloc(e->peers, e->cappeers * 2 * sizeof(*nv));
@@ -1354,10 +1381,8 @@ engine_path_del(struct engine *e, const char *attachment,
 	rc = check_prefix(prefix, "prefix", err);
 	if (rc != 0)
 		return rc;
-	pi = peer != NULL && peer->family != PREFIX_AF_NONE
-		     ? (uint32_t)(uintptr_t)hmap_get(&e->peer_by_addr,
-						     prefix_hash(peer), peer)
-		     : 0;
+	pi = peer != NULL && peer->family != PREFIX_AF_NONE ? peer_find(e, peer)
+							    : 0;
 	/* a peer never heard of has sent nothing (index 0 is "no peer") */
 	if (pi == 0 && peer != NULL && peer->family != PREFIX_AF_NONE)
 		return cen_errf(err, -CEN_ENOENT,

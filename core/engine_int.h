@@ -182,6 +182,8 @@ struct engine {
 	struct prefix *peers; /* peer index -> address; [0] unused */
 	size_t npeers, cappeers;
 	struct hmap peer_by_addr;
+	uint32_t last_peer; /* peer_find's last answer (0: none) */
+	uint32_t last_att;  /* att_by_id's last answer (an index) */
 
 	struct e_job *jobs, *jobs_tail;
 	size_t njobs;
