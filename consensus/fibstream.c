@@ -43,8 +43,8 @@
  * table's changes go through the history, each one allocated as an older
  * one is freed (often of another size: an announcement's change evicted
  * for a withdrawal's), and a slab's free list is much cheaper than
- * malloc's with that churn.  A slab keeps its memory: at most what the
- * history and the subscribers held of that class at once. */
+ * malloc's with that churn.  The history evicts in the order it filled,
+ * so a class's pages empty in turn and go back to the system (slab.h). */
 #define FS_SPARE_CLASSES 16
 
 /* A FIB change, packed; shared by the history and the subscribers. */
