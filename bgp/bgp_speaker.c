@@ -38,8 +38,14 @@
 #include "proto/command.pb-c.h"
 
 #define PROPOSE_MAX 20000 /* paths per proposed command */
-#define LINGER_MS   5	  /* received changes wait this long for company */
-#define RETRY_MS    500
+/* Commands proposed and not yet committed, of all peers: enough to keep
+ * Raft's pipeline full; beyond it, what peers send waits in their pending
+ * queues (4 bytes a prefix) instead of in commands and their copies. */
+#ifndef PROPOSE_INFLIGHT
+#define PROPOSE_INFLIGHT 8
+#endif
+#define LINGER_MS 5 /* received changes wait this long for company */
+#define RETRY_MS  500
 
 struct peer {
 	struct bgp_speaker *sp;
@@ -83,8 +89,9 @@ struct bgp_speaker {
 	uv_timer_t linger; /* wakes the loop while changes wait */
 	uint32_t local_as;
 	uint32_t router_id;
-	bool restarting; /* no peer up yet since this node started */
-	int closing;	 /* handles still closing after stop */
+	bool restarting;  /* no peer up yet since this node started */
+	size_t proposing; /* commands proposed, not answered yet */
+	int closing;	  /* handles still closing after stop */
 };
 
 #define DIRTY_GONE 1
@@ -134,6 +141,7 @@ propose_done(int status, const char *message, uint64_t index, void *arg)
 	struct propose_ctx *c = arg;
 	struct peer *p = peer_by_addr(c->sp, c->att, &c->peer);
 
+	c->sp->proposing--;
 	if (status != 0 && p != NULL) {
 		/* not committed: propose the peer's current view of these
 		 * prefixes again */
@@ -237,6 +245,7 @@ propose_peer(struct bgp_speaker *sp, struct peer *p)
 	cmd = cmdenc_paths_end(&enc, &len);
 	if (cmd == NULL)
 		abort(); /* out of memory */
+	sp->proposing++;
 	if (node_propose_decoded(sp->node, cmd, len, false, propose_done,
 				 ctx) != 0) {
 		/* no leader yet: keep them pending and retry soon */
@@ -809,13 +818,18 @@ flush_cb(uv_check_t *h)
 			continue;
 		}
 		p->pending_since = 0;
-		while ((queued = adj_queued(&p->rib)) > 0) {
+		while ((queued = adj_queued(&p->rib)) > 0 &&
+		       sp->proposing < PROPOSE_INFLIGHT) {
 			propose_peer(sp, p);
 			if (adj_queued(&p->rib) >= queued)
 				break; /* no leader: retried on the timer */
 		}
 		if (adj_queued(&p->rib) > 0) {
-			p->pending_since = now;
+			/* held back by the commands in flight, the rest goes
+			 * as soon as one is answered, without lingering */
+			p->pending_since = sp->proposing >= PROPOSE_INFLIGHT
+						   ? now - LINGER_MS
+						   : now;
 			waiting = true;
 		}
 	}
