@@ -5,8 +5,8 @@
  * last entry used are never touched, so they cost no memory); freed
  * indices go on a stack and are used again first.  IPv6 addresses live in
  * an array of their own, managed the same way.  The index is an array
- * of (hash, index + 1) slots, power-of-two sized, probed linearly and kept
- * at most 3/4 full; a deleted slot pulls the later slots of its run back
+ * of (hash, index + 1) slots, probed linearly from the hash's high bits
+ * scaled to the table (which grows by half), and kept at most 3/4 full; a deleted slot pulls the later slots of its run back
  * (Knuth's algorithm R), so there are no tombstones.  The hash is of the
  * prefix's bytes only, never of an address, and nothing iterates the
  * slots: the order of everything the table hands out is the order of the
@@ -28,6 +28,27 @@ xrealloc(void *p, size_t n, size_t size)
 	if (q == NULL)
 		abort();
 	return q;
+}
+
+/* The slot a hash starts at: its high bits scaled to the table, so that
+ * the table can grow by half rather than double. */
+static inline size_t
+home_of(const struct adj_rib *r, uint32_t hash)
+{
+	return (size_t)(((uint64_t)hash * r->nslots) >> 32);
+}
+
+static inline size_t
+next_of(const struct adj_rib *r, size_t s)
+{
+	return s + 1 == r->nslots ? 0 : s + 1;
+}
+
+/* How far slot `to` is past slot `from`, around the end. */
+static inline size_t
+dist_of(const struct adj_rib *r, size_t from, size_t to)
+{
+	return to >= from ? to - from : to + r->nslots - from;
 }
 
 static uint32_t
@@ -137,9 +158,9 @@ static size_t
 slot_find(const struct adj_rib *r, uint32_t hash, const struct prefix *p,
 	  uint32_t idx1)
 {
-	size_t mask = r->nslots - 1, s = hash & mask;
+	size_t s = home_of(r, hash);
 
-	for (;; s = (s + 1) & mask) {
+	for (;; s = next_of(r, s)) {
 		const struct adj_slot *sl = &r->slots[s];
 
 		if (sl->idx1 == 0)
@@ -172,7 +193,7 @@ adj_prefetch(const struct adj_rib *r, const struct prefix *p, bool far)
 	if (r->nslots == 0)
 		return;
 	hash = pfx_hash(p);
-	sl = &r->slots[hash & (r->nslots - 1)];
+	sl = &r->slots[home_of(r, hash)];
 	if (far) {
 		__builtin_prefetch(sl);
 		return;
@@ -185,24 +206,24 @@ adj_prefetch(const struct adj_rib *r, const struct prefix *p, bool far)
 static void
 slots_grow(struct adj_rib *r)
 {
-	size_t n = r->nslots ? r->nslots * 2 : SLOTS_MIN, mask = n - 1;
-	struct adj_slot *v = calloc(n, sizeof(*v));
+	struct adj_rib old = *r;
+	size_t n = r->nslots ? r->nslots + r->nslots / 2 : SLOTS_MIN;
 
-	if (v == NULL)
+	r->slots = calloc(n, sizeof(*r->slots));
+	if (r->slots == NULL)
 		abort();
-	for (size_t i = 0; i < r->nslots; i++) {
+	r->nslots = n;
+	for (size_t i = 0; i < old.nslots; i++) {
 		size_t s;
 
-		if (r->slots[i].idx1 == 0)
+		if (old.slots[i].idx1 == 0)
 			continue;
-		for (s = r->slots[i].hash & mask; v[s].idx1 != 0;
-		     s = (s + 1) & mask)
+		for (s = home_of(r, old.slots[i].hash); r->slots[s].idx1 != 0;
+		     s = next_of(r, s))
 			;
-		v[s] = r->slots[i];
+		r->slots[s] = old.slots[i];
 	}
-	free(r->slots);
-	r->slots = v;
-	r->nslots = n;
+	free(old.slots);
 }
 
 uint32_t
@@ -249,7 +270,7 @@ void
 adj_release(struct adj_rib *r, uint32_t i)
 {
 	struct adj_ent *e = adj_ent(r, i);
-	size_t mask = r->nslots - 1, s, j;
+	size_t s, j;
 	struct prefix p;
 
 	if (e->in != NULL || e->out != NULL || e->flags != 0 ||
@@ -258,10 +279,10 @@ adj_release(struct adj_rib *r, uint32_t i)
 	p = adj_prefix(r, i);
 	s = slot_find(r, pfx_hash(&p), &p, i + 1);
 	/* pull back every later slot of the run that may move to s */
-	for (j = (s + 1) & mask; r->slots[j].idx1 != 0; j = (j + 1) & mask) {
-		size_t home = r->slots[j].hash & mask;
+	for (j = next_of(r, s); r->slots[j].idx1 != 0; j = next_of(r, j)) {
+		size_t home = home_of(r, r->slots[j].hash);
 
-		if (((j - home) & mask) >= ((j - s) & mask)) {
+		if (dist_of(r, home, j) >= dist_of(r, s, j)) {
 			r->slots[s] = r->slots[j];
 			s = j;
 		}

@@ -72,7 +72,7 @@ struct adj_rib {
 		uint32_t hash;
 		uint32_t idx1; /* entry index + 1; 0: empty slot */
 	} * slots;
-	size_t nslots;		   /* power of two, or 0 */
+	size_t nslots;		   /* any size (grows by half), or 0 */
 	size_t live;		   /* entries in use */
 	size_t nin, nout, nresync; /* entries with in, out, ADJ_RESYNC */
 	struct adj_queue pending;

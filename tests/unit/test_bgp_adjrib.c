@@ -244,14 +244,16 @@ random_ops(void **state)
 static size_t
 max_displacement(const struct adj_rib *r)
 {
-	size_t mask = r->nslots - 1, max = 0;
+	size_t max = 0;
 
 	for (size_t s = 0; s < r->nslots; s++) {
-		size_t d;
+		size_t d, home;
 
 		if (r->slots[s].idx1 == 0)
 			continue;
-		d = (s - (r->slots[s].hash & mask)) & mask;
+		/* the home slot as bgp_adjrib.c finds it */
+		home = (size_t)(((uint64_t)r->slots[s].hash * r->nslots) >> 32);
+		d = s >= home ? s - home : s + r->nslots - home;
 		if (d > max)
 			max = d;
 	}
