@@ -133,6 +133,20 @@ table_add(struct attr_table *tb, void *obj, uint64_t hash)
 	return 0;
 }
 
+static inline void
+slot_prefetch(const struct attr_table *tb, uint64_t hash)
+{
+	if (tb->slots != NULL)
+		__builtin_prefetch(&tb->slots[hash & tb->mask]);
+}
+
+/* The slot of part obj when its last reference is about to go. */
+#define part_prefetch(tb, obj)                                                 \
+	do {                                                                   \
+		if ((obj) != NULL && (obj)->refcnt == 1)                       \
+			slot_prefetch((tb), obj_hash(obj));                    \
+	} while (0)
+
 /* Removes obj from tb: later slots of its run that may move back do so
  * (no tombstones); the slots go when the table is empty. */
 static void
@@ -835,7 +849,17 @@ attr_unref(struct attr_store *st, const struct attrs *ca)
 
 	if (a == NULL || !ref_dec(&a->refcnt, "attr_unref"))
 		return;
+	/* the set's slot, each part and each dying part's slot are cache
+	 * misses of their own (a withdrawn table frees sets by the hundred
+	 * thousand): start them together rather than one after another */
+	slot_prefetch(&st->sets, a->hash);
+	__builtin_prefetch(a->aspath);
+	__builtin_prefetch(a->comms);
+	__builtin_prefetch(a->lcomms);
 	table_del(&st->sets, a, "attr_unref");
+	part_prefetch(&st->aspaths, a->aspath);
+	part_prefetch(&st->comms, a->comms);
+	part_prefetch(&st->lcomms, a->lcomms);
 	attr_aspath_unref(st, a->aspath);
 	attr_comms_unref(st, a->comms);
 	attr_lcomms_unref(st, a->lcomms);
