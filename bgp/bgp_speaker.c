@@ -38,6 +38,9 @@
 #include "proto/command.pb-c.h"
 
 #define PROPOSE_MAX 20000 /* paths per proposed command */
+/* How many prefixes ahead a walk over a peer's prefixes prefetches their
+ * Adj-RIB slots (adj_prefetch). */
+#define ADJ_AHEAD 8
 /* Commands proposed and not yet committed, of all peers: enough to keep
  * Raft's pipeline full; beyond it, what peers send waits in their pending
  * queues (4 bytes a prefix) instead of in commands and their copies. */
@@ -239,8 +242,12 @@ propose_peer(struct bgp_speaker *sp, struct peer *p)
 				store_prefix_pack(&ctx->prefixes[k], pfx));
 	}
 	/* the proposed prefixes leave the pending queue */
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
+		if (k + ADJ_AHEAD < n)
+			adj_prefetch(&p->rib, &ctx->prefixes[k + ADJ_AHEAD],
+				     true);
 		adj_release(&p->rib, idx[k]);
+	}
 	free(idx);
 	cmd = cmdenc_paths_end(&enc, &len);
 	if (cmd == NULL)
@@ -560,9 +567,6 @@ advertise(struct peer *p, struct adv *v, size_t n)
 /* Prefixes exported and sent at a time: the exported sets live until
  * their UPDATEs are built, so a whole table goes out in slices. */
 #define ADVERTISE_SLICE 16384
-
-/* How far ahead advertise_dirty prefetches. */
-#define ADJ_AHEAD 8
 
 /*
  * Sends the peer what changed for its dirty prefixes.  The Adj-RIB-Out
@@ -967,6 +971,12 @@ update(struct bgp_session *s, const struct bgp_update *u, void *arg)
 			withdraw_stale(sp, p, u->eor_aid);
 		resync_eor(sp, p, u->eor_aid);
 		return;
+	}
+	/* the withdrawn prefixes' index slots, loaded together */
+	for (uint8_t i = 0; i < u->nwithdrawn; i++) {
+		bgp_afi_iter_init(&it, &u->withdrawn[i]);
+		while (bgp_afi_iter_next(&it, &pfx))
+			adj_prefetch(&p->rib, &pfx, true);
 	}
 	for (uint8_t i = 0; i < u->nwithdrawn; i++) {
 		bgp_afi_iter_init(&it, &u->withdrawn[i]);
