@@ -278,6 +278,22 @@ load_engine(struct store *st)
 	return e;
 }
 
+/* The engine loaded from st is the one built directly. */
+static void
+assert_loads_as(struct store *st, struct engine *direct)
+{
+	struct engine *e = load_engine(st);
+	char *want = engine_dump(direct), *got = engine_dump(e);
+
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_true(engine_hash(e) == engine_hash(direct));
+	free(want);
+	free(got);
+	engine_free(e);
+}
+
 static double
 now_s(void)
 {
@@ -782,14 +798,13 @@ test_store_path_keys_round_trip_both_families_through_load(void **state)
 		"2001:db8::/32",      "2001:db8:0:0:8000::/65",
 		"2001:db8::1/128",
 	};
-	struct engine *direct, *e;
+	struct engine *direct;
 	struct cen_err err = { 0 };
 	struct store_txn *t;
 	const struct attrs *a;
 	struct store *st;
 	struct model m;
 	struct dir d;
-	char *want, *got;
 
 	load_topology(&m);
 	direct = engine_new();
@@ -814,16 +829,7 @@ test_store_path_keys_round_trip_both_families_through_load(void **state)
 		}
 	assert_int_equal(store_txn_commit(t, 1, 1), 0);
 	engine_drain(direct);
-	e = load_engine(st);
-	want = engine_dump(direct);
-	got = engine_dump(e);
-	assert_non_null(want);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	assert_true(engine_hash(e) == engine_hash(direct));
-	free(want);
-	free(got);
-	engine_free(e);
+	assert_loads_as(st, direct);
 	attr_unref(engine_attrs(direct), a);
 	engine_free(direct);
 	model_free(&m);
@@ -1023,14 +1029,13 @@ test_store_load_rebuilds_the_engine_built_directly(void **state)
 	static const char *peer_s[3][2] = { { "127.0.0.11", "127.0.0.12" },
 					    { "127.0.0.21", "127.0.0.22" },
 					    { "2001:db8::1", "2001:db8::1" } };
-	struct engine *direct, *e;
+	struct engine *direct;
 	struct cen_err err = { 0 };
 	struct store_txn *t = NULL;
 	const struct attrs *va[8];
 	struct store *st;
 	struct model m;
 	struct dir d;
-	char *want, *got;
 
 	load_topology(&m);
 	direct = engine_new();
@@ -1099,16 +1104,7 @@ test_store_load_rebuilds_the_engine_built_directly(void **state)
 	assert_int_equal(store_txn_commit(t, 9999, 3), 0);
 	engine_drain(direct);
 
-	e = load_engine(st);
-	want = engine_dump(direct);
-	got = engine_dump(e);
-	assert_non_null(want);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	assert_true(engine_hash(e) == engine_hash(direct));
-	free(want);
-	free(got);
-	engine_free(e);
+	assert_loads_as(st, direct);
 
 	for (unsigned v = 0; v < 8; v++)
 		attr_unref(engine_attrs(direct), va[v]);
@@ -1440,7 +1436,7 @@ test_store_open_converts_a_format_1_store_in_place(void **state)
 		MANY = 3000 /* /24s of vbr1: many pages */
 	};
 	struct want_path *w;
-	struct engine *direct, *e;
+	struct engine *direct;
 	struct cen_err err = { 0 };
 	const struct attrs *a;
 	struct store *st;
@@ -1451,7 +1447,7 @@ test_store_open_converts_a_format_1_store_in_place(void **state)
 	MDB_dbi dbi[5];
 	uint8_t key[128], num[8], *val, *img, *img2;
 	size_t vlen, len, len2, nw = 0;
-	char *yaml, *want, *got;
+	char *yaml;
 
 	w = calloc(3 * NX + MANY + 1, sizeof(*w));
 	assert_non_null(w);
@@ -1516,15 +1512,7 @@ test_store_open_converts_a_format_1_store_in_place(void **state)
 	assert_int_equal(store_applied_index(st), 42);
 	assert_int_equal(store_applied_term(st), 3);
 	expect_paths(st, w, nw, "after the conversion");
-	e = load_engine(st);
-	want = engine_dump(direct);
-	got = engine_dump(e);
-	assert_non_null(want);
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	free(want);
-	free(got);
-	engine_free(e);
+	assert_loads_as(st, direct);
 	assert_int_equal(store_snapshot(st, &img, &len), 0);
 	assert_int_equal(image_format(img, len), 2);
 
