@@ -398,11 +398,20 @@ adv_group(struct adv *v, size_t n)
 		const struct attrs *a;
 		uint8_t family;
 		size_t at; /* where its members go */
-	} *g = malloc((n + 1) * sizeof(*g));
-	size_t cap = 16, ng = 0;
-	uint32_t *slot, *gid = malloc((n + 1) * sizeof(*gid));
-	struct adv *tmp = malloc((n + 1) * sizeof(*tmp));
+	} * g;
+	size_t cap = 16, ng = 0, same = 1;
+	uint32_t *slot, *gid;
+	struct adv *tmp;
 
+	/* one group already (a withdrawn table, a VPC's routes) */
+	while (same < n && v[same].attrs == v[0].attrs &&
+	       v[same].prefix.family == v[0].prefix.family)
+		same++;
+	if (same >= n)
+		return;
+	g = malloc((n + 1) * sizeof(*g));
+	gid = malloc((n + 1) * sizeof(*gid));
+	tmp = malloc((n + 1) * sizeof(*tmp));
 	while (cap < 2 * n)
 		cap <<= 1;
 	slot = calloc(cap, sizeof(*slot));
