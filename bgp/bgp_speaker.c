@@ -94,7 +94,8 @@ struct bgp_speaker {
 	uint32_t router_id;
 	bool restarting;  /* no peer up yet since this node started */
 	size_t proposing; /* commands proposed, not answered yet */
-	int closing;	  /* handles still closing after stop */
+	int closing; /* handles still closing after stop; -1: closed, waiting
+		      * for the answers to its proposals (propose_done) */
 };
 
 #define DIRTY_GONE 1
@@ -142,9 +143,19 @@ static void
 propose_done(int status, const char *message, uint64_t index, void *arg)
 {
 	struct propose_ctx *c = arg;
-	struct peer *p = peer_by_addr(c->sp, c->att, &c->peer);
+	struct bgp_speaker *sp = c->sp;
+	struct peer *p;
 
-	c->sp->proposing--;
+	sp->proposing--;
+	if (sp->closing < 0) {
+		/* stopped: the last answer frees it */
+		if (sp->proposing == 0)
+			free(sp);
+		free(c->prefixes);
+		free(c);
+		return;
+	}
+	p = peer_by_addr(sp, c->att, &c->peer);
 	if (status != 0 && p != NULL) {
 		/* not committed: propose the peer's current view of these
 		 * prefixes again */
@@ -1453,7 +1464,11 @@ speaker_handle_closed(uv_handle_t *h)
 	if (--sp->closing > 0)
 		return;
 	/* sessions and peers hold no more attribute references (the
-	 * store is the node's) */
+	 * store is the node's); commands still proposed come back to it */
+	if (sp->proposing > 0) {
+		sp->closing = -1;
+		return;
+	}
 	free(sp);
 }
 
